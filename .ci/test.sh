@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: vet, then every test with the race detector, on
+# SQLite and PostgreSQL. `make test` runs this; so does CI (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${PROPUSK_TEST_POSTGRES:-}" ]; then
+	. .ci/postgres.sh
+	if ! pg_setup; then
+		if [ "${CI:-}" = true ]; then
+			echo "test.sh: PostgreSQL is required under CI=true" >&2
+			exit 1
+		fi
+		echo "test.sh: no PostgreSQL: its tests will be skipped (CI fails instead)" >&2
+	fi
+fi
+
+go vet ./...
+go test -race -count=1 -timeout 15m ./...

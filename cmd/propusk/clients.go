@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/store"
+)
+
+// clientJSON is the stable --json shape of a client. It never carries a
+// secret hash; ClientSecret is set only right after creation or rotation.
+type clientJSON struct {
+	ClientID                string     `json:"client_id"`
+	ClientSecret            string     `json:"client_secret,omitempty"`
+	Name                    string     `json:"name"`
+	RedirectURIs            []string   `json:"redirect_uris"`
+	PostLogoutRedirectURIs  []string   `json:"post_logout_redirect_uris"`
+	GrantTypes              []string   `json:"grant_types"`
+	Scopes                  []string   `json:"scopes"`
+	Public                  bool       `json:"public"`
+	TokenEndpointAuthMethod string     `json:"token_endpoint_auth_method"`
+	JWKS                    jsonRaw    `json:"jwks,omitempty"`
+	FirstParty              bool       `json:"first_party"`
+	BackchannelLogoutURI    string     `json:"backchannel_logout_uri,omitempty"`
+	MinimumACR              string     `json:"minimum_acr,omitempty"`
+	IDTokenSigningAlg       string     `json:"id_token_signed_response_alg"`
+	RequirePAR              bool       `json:"require_pushed_authorization_requests"`
+	AccessTokenFormat       string     `json:"access_token_format"`
+	HasSecret               bool       `json:"has_secret"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	CreatedAt               time.Time  `json:"created_at"`
+}
+
+// jsonRaw embeds a stored JWKS as JSON, not as a base64 string.
+type jsonRaw []byte
+
+func (j jsonRaw) MarshalJSON() ([]byte, error) {
+	if len(j) == 0 {
+		return []byte("null"), nil
+	}
+	return j, nil
+}
+
+func toClientJSON(c store.Client, secret string, now time.Time) clientJSON {
+	j := clientJSON{
+		ClientID: c.ID, ClientSecret: secret, Name: c.Name,
+		RedirectURIs: orEmpty(c.RedirectURIs), PostLogoutRedirectURIs: orEmpty(c.PostLogoutRedirectURIs),
+		GrantTypes: orEmpty(c.GrantTypes), Scopes: orEmpty(c.Scopes),
+		Public: c.Public, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS,
+		FirstParty: c.FirstParty, BackchannelLogoutURI: c.BackchannelLogoutURI, MinimumACR: c.MinimumACR,
+		IDTokenSigningAlg: c.IDTokenSigningAlg, RequirePAR: c.RequirePAR, AccessTokenFormat: c.AccessTokenFormat,
+		HasSecret: len(c.SecretHash) > 0, CreatedAt: c.CreatedAt,
+	}
+	if len(c.PreviousSecretHash) > 0 && now.Before(c.PreviousSecretExpiresAt) {
+		t := c.PreviousSecretExpiresAt
+		j.PreviousSecretExpiresAt = &t
+	}
+	return j
+}
+
+func orEmpty(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// withClients opens the database and runs fn with a clients service whose
+// secret hasher uses the server key shared through the database.
+func (a *app) withClients(ctx context.Context, c *Config, fn func(*clients.Service) error) error {
+	return a.withDatabase(ctx, c, func(db database) error {
+		ring, err := secretsRing(c)
+		if err != nil {
+			return err
+		}
+		key, err := serverSecret(ctx, db, ring, clientSecretKeyName, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		hasher, err := clients.NewSecretHasher(key)
+		if err != nil {
+			return err
+		}
+		return fn(&clients.Service{Store: db, Secrets: hasher})
+	})
+}
+
+func (a *app) cmdClients(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("missing subcommand: create, list, show, delete or rotate-secret")
+	}
+	sub, args := args[0], args[1:]
+	var c Config
+	fs := a.flagSet("clients " + sub)
+	c.registerCommon(fs, a.getenv)
+	asJSON := fs.Bool("json", false, "print JSON (stable for scripts)")
+
+	switch sub {
+	case "create":
+		var r clients.Registration
+		var redirects, postLogout, grants, scopes listFlag
+		var jwksFile string
+		fs.StringVar(&r.ID, "id", "", "client ID (default: generated)")
+		fs.StringVar(&r.Name, "name", "", "name shown to people on the consent page (required)")
+		fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable, comma-separated)")
+		fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable, comma-separated)")
+		fs.Var(&grants, "grant-type", "authorization_code, refresh_token, client_credentials (default authorization_code)")
+		fs.Var(&scopes, "scope", "allowed scopes (default openid,profile,email)")
+		fs.BoolVar(&r.Public, "public", false, "public client (native or browser app without a secret; PKCE only)")
+		fs.BoolVar(&r.FirstParty, "first-party", false, "first-party client: consent may be skipped")
+		fs.StringVar(&r.AuthMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt, none (public)")
+		fs.StringVar(&jwksFile, "jwks-file", "", "JSON Web Key Set with the client's public keys (private_key_jwt)")
+		fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
+		fs.StringVar(&r.MinimumACR, "minimum-acr", "", "minimum assurance: simplified, standard or confirmed")
+		fs.StringVar(&r.IDTokenSigningAlg, "id-token-alg", "", "ID-token signing algorithm: ES256 (default) or RS256")
+		fs.BoolVar(&r.RequirePAR, "require-par", false, "the client must use pushed authorization requests")
+		fs.StringVar(&r.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068)")
+		if err := a.noPositional(fs, args); err != nil {
+			return err
+		}
+		r.RedirectURIs, r.PostLogoutRedirectURIs, r.GrantTypes, r.Scopes = redirects, postLogout, grants, scopes
+		if jwksFile != "" {
+			b, err := os.ReadFile(jwksFile)
+			if err != nil {
+				return usagef("--jwks-file: %v", err)
+			}
+			r.JWKS = b
+		}
+		if _, err := r.Validate(); err != nil {
+			return usageError{err}
+		}
+		return a.withClients(ctx, &c, func(s *clients.Service) error {
+			cl, secret, err := s.Create(ctx, r)
+			if err != nil {
+				return storeErr(err, "create client")
+			}
+			if *asJSON {
+				return writeJSON(a.stdout, toClientJSON(cl, secret, time.Now()))
+			}
+			fmt.Fprintf(a.stdout, "client_id: %s\n", cl.ID)
+			if secret != "" {
+				fmt.Fprintf(a.stdout, "client_secret: %s\n", secret)
+				fmt.Fprintln(a.stderr, "Store the client secret now: Propusk keeps only a hash and cannot show it again.")
+			}
+			return nil
+		})
+
+	case "list":
+		if err := a.noPositional(fs, args); err != nil {
+			return err
+		}
+		return a.withClients(ctx, &c, func(s *clients.Service) error {
+			list, err := s.List(ctx)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			if *asJSON {
+				out := make([]clientJSON, 0, len(list))
+				for _, cl := range list {
+					out = append(out, toClientJSON(cl, "", now))
+				}
+				return writeJSON(a.stdout, out)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD")
+			for _, cl := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cl.ID, cl.Name, clientType(cl), cl.TokenEndpointAuthMethod)
+			}
+			return tw.Flush()
+		})
+
+	case "show", "delete", "rotate-secret":
+		grace := fs.Duration("grace", clients.DefaultSecretGrace, "rotate-secret: how long the previous secret stays valid")
+		id, err := a.onePositional(fs, args, "client ID")
+		if err != nil {
+			return err
+		}
+		if *grace < 0 {
+			return usagef("--grace must not be negative")
+		}
+		return a.withClients(ctx, &c, func(s *clients.Service) error {
+			switch sub {
+			case "show":
+				cl, err := s.Get(ctx, id)
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					return writeJSON(a.stdout, toClientJSON(cl, "", time.Now()))
+				}
+				return printClient(a.stdout, cl, time.Now())
+			case "delete":
+				if err := s.Delete(ctx, id); err != nil {
+					return storeErr(err, "delete client")
+				}
+				fmt.Fprintf(a.stdout, "deleted client %s\n", id)
+				return nil
+			default:
+				secret, err := s.RotateSecret(ctx, id, *grace)
+				if err != nil {
+					return storeErr(err, "rotate secret")
+				}
+				if *asJSON {
+					return writeJSON(a.stdout, struct {
+						ClientID         string `json:"client_id"`
+						ClientSecret     string `json:"client_secret"`
+						PreviousValidFor string `json:"previous_secret_valid_for"`
+					}{id, secret, grace.String()})
+				}
+				fmt.Fprintf(a.stdout, "client_id: %s\nclient_secret: %s\n", id, secret)
+				fmt.Fprintf(a.stderr, "Store the new secret now. The previous one stays valid for %s.\n", *grace)
+				return nil
+			}
+		})
+	default:
+		return usagef("unknown subcommand %q: want create, list, show, delete or rotate-secret", sub)
+	}
+}
+
+func clientType(c store.Client) string {
+	if c.Public {
+		return "public"
+	}
+	return "confidential"
+}
+
+func printClient(w io.Writer, c store.Client, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("client_id", c.ID)
+	row("name", c.Name)
+	row("type", clientType(c))
+	row("auth method", c.TokenEndpointAuthMethod)
+	row("redirect URIs", strings.Join(c.RedirectURIs, " "))
+	if len(c.PostLogoutRedirectURIs) > 0 {
+		row("post-logout redirect URIs", strings.Join(c.PostLogoutRedirectURIs, " "))
+	}
+	row("grant types", strings.Join(c.GrantTypes, " "))
+	row("scopes", strings.Join(c.Scopes, " "))
+	row("first party", fmt.Sprint(c.FirstParty))
+	if c.BackchannelLogoutURI != "" {
+		row("back-channel logout URI", c.BackchannelLogoutURI)
+	}
+	if c.MinimumACR != "" {
+		row("minimum acr", c.MinimumACR)
+	}
+	row("id token alg", c.IDTokenSigningAlg)
+	row("access tokens", c.AccessTokenFormat)
+	if c.RequirePAR {
+		row("pushed requests", "required")
+	}
+	if len(c.PreviousSecretHash) > 0 && now.Before(c.PreviousSecretExpiresAt) {
+		row("previous secret valid until", c.PreviousSecretExpiresAt.Format(time.RFC3339))
+	}
+	row("created", c.CreatedAt.Format(time.RFC3339))
+	return tw.Flush()
+}

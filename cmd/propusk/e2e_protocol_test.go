@@ -1,0 +1,516 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"golang.org/x/oauth2"
+
+	"github.com/propusk/propusk/clients"
+)
+
+// postForm posts form to the provider as a back-channel client would.
+func postForm(t *testing.T, endpoint string, form url.Values, user, pass string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if user != "" {
+		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(body, &m)
+	return resp.StatusCode, m, resp.Header
+}
+
+func (p *idp) introspect(t *testing.T, cfg *oauth2.Config, token string) bool {
+	t.Helper()
+	status, m, _ := postForm(t, p.issuer+"/oauth2/introspect", url.Values{"token": {token}}, cfg.ClientID, cfg.ClientSecret)
+	if status != http.StatusOK {
+		t.Fatalf("introspection: %d %v", status, m)
+	}
+	return m["active"] == true
+}
+
+func TestEndToEndTokensIntrospectionRevocation(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		ctx := t.Context()
+		p.person(t, "galina", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true,
+			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}})
+
+		// client_credentials: a token for the client itself.
+		status, m, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"}}, cfg.ClientID, cfg.ClientSecret)
+		if status != http.StatusOK || m["access_token"] == nil || m["refresh_token"] != nil {
+			t.Fatalf("client_credentials: %d %v", status, m)
+		}
+		if !p.introspect(t, cfg, m["access_token"].(string)) {
+			t.Fatal("client-credentials token not active")
+		}
+
+		// A code, exchanged once; the second exchange fails and revokes
+		// what the first issued.
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+		cfg.Scopes = append(cfg.Scopes, "offline_access")
+		back := br.signIn(cfg.AuthCodeURL("s-1234567", oauth2.S256ChallengeOption(pkce)), "galina", "correct horse battery", nil)
+		code := back.Query().Get("code")
+		tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.introspect(t, cfg, tok.AccessToken) {
+			t.Fatal("fresh access token not active")
+		}
+		_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(pkce))
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Fatalf("code reuse: %v", err)
+		}
+		if p.introspect(t, cfg, tok.AccessToken) {
+			t.Fatal("access token of a reused code still active")
+		}
+
+		// Revocation (RFC 7009) of a refresh token ends its family.
+		back = br.signIn(cfg.AuthCodeURL("s-7654321", oauth2.S256ChallengeOption(pkce)), "galina", "correct horse battery", nil)
+		tok, err = cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, _, _ = postForm(t, p.issuer+"/oauth2/revoke", url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}, cfg.ClientID, cfg.ClientSecret)
+		if status != http.StatusOK {
+			t.Fatalf("revocation: %d", status)
+		}
+		if p.introspect(t, cfg, tok.AccessToken) {
+			t.Fatal("access token active after its refresh token was revoked")
+		}
+		if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+			t.Fatal("revoked refresh token still works")
+		}
+		// Another client cannot introspect-authenticate with a wrong secret.
+		status, _, hdr := postForm(t, p.issuer+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, cfg.ClientID, "wrong")
+		if status != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") == "" {
+			t.Fatalf("introspection with a wrong secret: %d", status)
+		}
+	})
+}
+
+func TestEndToEndPAR(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "dmitry", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true, RequirePAR: true})
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+		params := url.Values{"response_type": {"code"}, "client_id": {cfg.ClientID}, "redirect_uri": {cfg.RedirectURL},
+			"scope": {"openid profile"}, "state": {"par-state-1"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(pkce)},
+			"code_challenge_method": {"S256"}}
+
+		// Without PAR the client is refused.
+		direct := br.get(cfg.Endpoint.AuthURL + "?" + params.Encode())
+		if direct.loc == nil || direct.loc.Query().Get("error") != "invalid_request" {
+			t.Fatalf("PAR-required client sent a plain request: %d %v", direct.status, direct.loc)
+		}
+		status, m, _ := postForm(t, p.issuer+"/oauth2/par", params, cfg.ClientID, cfg.ClientSecret)
+		if status != http.StatusCreated || m["request_uri"] == nil {
+			t.Fatalf("push: %d %v", status, m)
+		}
+		uri := m["request_uri"].(string)
+		authURL := cfg.Endpoint.AuthURL + "?" + url.Values{"client_id": {cfg.ClientID}, "request_uri": {uri}}.Encode()
+		back := br.signIn(authURL, "dmitry", "correct horse battery", nil)
+		if back.Query().Get("code") == "" || back.Query().Get("state") != "par-state-1" {
+			t.Fatalf("PAR sign-in: %s", back)
+		}
+		if _, err := cfg.Exchange(t.Context(), back.Query().Get("code"), oauth2.VerifierOption(pkce)); err != nil {
+			t.Fatalf("exchange after PAR: %v", err)
+		}
+		// A request_uri is single use.
+		if again := br.get(authURL); again.loc != nil && again.loc.Query().Get("code") != "" {
+			t.Fatal("a request_uri was used twice")
+		}
+	})
+}
+
+// private_key_jwt: the client signs an assertion with its own key; the
+// same assertion (jti) is accepted once.
+func TestEndToEndPrivateKeyJWT(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		pub := jose.JSONWebKey{Key: &key.PublicKey, KeyID: "rp-key", Use: "sig"}
+		jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}})
+		cfg, _ := p.rp(t, clients.Registration{AuthMethod: "private_key_jwt", JWKS: jwks,
+			GrantTypes: []string{"authorization_code", "client_credentials"}})
+		signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "rp-key").WithType("JWT"))
+		assertion := func(jti string) string {
+			now := time.Now()
+			s, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: cfg.ClientID, Subject: cfg.ClientID, Audience: jwt.Audience{cfg.Endpoint.TokenURL},
+				ID: jti, IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}).Serialize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		form := func(a string) url.Values {
+			return url.Values{"grant_type": {"client_credentials"}, "client_id": {cfg.ClientID},
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}
+		}
+		a := assertion(random(t))
+		if status, m, _ := postForm(t, cfg.Endpoint.TokenURL, form(a), "", ""); status != http.StatusOK {
+			t.Fatalf("private_key_jwt: %d %v", status, m)
+		}
+		if status, m, _ := postForm(t, cfg.Endpoint.TokenURL, form(a), "", ""); status != http.StatusUnauthorized || m["error"] != "invalid_client" {
+			t.Fatalf("replayed assertion: %d %v", status, m)
+		}
+		other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		signer, _ = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: other}, (&jose.SignerOptions{}).WithHeader("kid", "rp-key"))
+		if status, _, _ := postForm(t, cfg.Endpoint.TokenURL, form(assertion(random(t))), "", ""); status != http.StatusUnauthorized {
+			t.Fatalf("assertion signed by another key: %d", status)
+		}
+	})
+}
+
+// OIDC request semantics Propusk implements itself.
+func TestEndToEndRequestSemantics(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		ctx := t.Context()
+		sub := p.person(t, "elena", "confirmed")
+		p.person(t, "fedor", "simplified")
+		cfg, provider := p.rp(t, clients.Registration{FirstParty: true, IDTokenSigningAlg: "RS256"})
+		verifier := provider.Verifier(&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: []string{"RS256"}})
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+		auth := func(opts ...oauth2.AuthCodeOption) string {
+			return cfg.AuthCodeURL("state-"+random(t), append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pkce)}, opts...)...)
+		}
+		exchange := func(back *url.URL) *oidc.IDToken {
+			t.Helper()
+			tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+			if err != nil {
+				t.Fatalf("exchange (%s): %v", back, err)
+			}
+			idt, err := verifier.Verify(ctx, tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatalf("RS256 ID token: %v", err)
+			}
+			return idt
+		}
+		// An essential acr in the claims parameter the account meets.
+		claims := `{"id_token":{"acr":{"essential":true,"values":["urn:propusk:acr:confirmed"]},"given_name":null}}`
+		first := exchange(br.signIn(auth(oauth2.SetAuthURLParam("claims", claims)), "elena", "correct horse battery", nil))
+		var c struct {
+			ACR       string `json:"acr"`
+			GivenName string `json:"given_name"`
+			AuthTime  int64  `json:"auth_time"`
+		}
+		first.Claims(&c)
+		if first.Subject != sub || c.ACR != "urn:propusk:acr:confirmed" || c.GivenName != "Анна" {
+			t.Fatalf("claims parameter: %+v", c)
+		}
+		raw := func() string {
+			back := br.get(auth())
+			tok, err := cfg.Exchange(ctx, back.loc.Query().Get("code"), oauth2.VerifierOption(pkce))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok.Extra("id_token").(string)
+		}()
+
+		// max_age: a session older than max_age needs a new sign-in; the new
+		// auth_time is later.
+		time.Sleep(1100 * time.Millisecond)
+		pg := br.get(auth(oauth2.SetAuthURLParam("max_age", "0")))
+		if pg.loc != nil || !strings.HasSuffix(pg.url.Path, "/login") {
+			t.Fatalf("max_age=0 did not ask to sign in again: %d %v", pg.status, pg.loc)
+		}
+		second := exchange(br.signIn(auth(oauth2.SetAuthURLParam("max_age", "0")), "elena", "correct horse battery", nil))
+		var c2 struct {
+			AuthTime int64 `json:"auth_time"`
+		}
+		second.Claims(&c2)
+		if c2.AuthTime <= c.AuthTime {
+			t.Fatalf("auth_time did not move after max_age forced a sign-in: %d then %d", c.AuthTime, c2.AuthTime)
+		}
+		// prompt=login always shows the login page.
+		if pg := br.get(auth(oauth2.SetAuthURLParam("prompt", "login"))); pg.loc != nil {
+			t.Fatal("prompt=login answered without a sign-in")
+		}
+		// id_token_hint for the signed-in person: prompt=none works; a
+		// tampered hint is invalid_request.
+		if pg := br.get(auth(oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("id_token_hint", raw))); pg.loc == nil || pg.loc.Query().Get("code") == "" {
+			t.Fatalf("prompt=none with a matching hint: %d %v", pg.status, pg.loc)
+		}
+		if pg := br.get(auth(oauth2.SetAuthURLParam("id_token_hint", raw[:len(raw)-4]+"AAAA"))); pg.loc == nil || pg.loc.Query().Get("error") != "invalid_request" {
+			t.Fatalf("tampered id_token_hint: %d %v", pg.status, pg.loc)
+		}
+		// A hint for someone else: prompt=none cannot answer.
+		other := newBrowser(t)
+		back := other.signIn(auth(), "fedor", "correct horse battery", nil)
+		if back.Query().Get("code") == "" {
+			t.Fatal(back)
+		}
+		if pg := other.get(auth(oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("id_token_hint", raw))); pg.loc == nil || pg.loc.Query().Get("error") != "login_required" {
+			t.Fatalf("prompt=none with another person's hint: %d %v", pg.status, pg.loc)
+		}
+		// An unknown acr value cannot be met.
+		if pg := br.get(auth(oauth2.SetAuthURLParam("acr_values", "urn:example:unknown"))); pg.loc == nil || pg.loc.Query().Get("error") != "unmet_authentication_requirements" {
+			t.Fatalf("unknown acr: %d %v", pg.status, pg.loc)
+		}
+		// A tampered session cookie is no session.
+		u, _ := url.Parse(p.issuer)
+		for _, ck := range br.client.Jar.Cookies(u) {
+			if ck.Name == "propusk_session" {
+				ck.Value = ck.Value[:len(ck.Value)-2] + "xx"
+				br.client.Jar.SetCookies(u, []*http.Cookie{ck})
+			}
+		}
+		if pg := br.get(auth(oauth2.SetAuthURLParam("prompt", "none"))); pg.loc == nil || pg.loc.Query().Get("error") != "login_required" {
+			t.Fatalf("tampered cookie: %d %v", pg.status, pg.loc)
+		}
+		// form_post: the answer is a page with a form to the redirect URI,
+		// and the CSP allows exactly that target.
+		br2 := newBrowser(t)
+		pg = br2.get(auth(oauth2.SetAuthURLParam("response_mode", "form_post")))
+		pg = br2.submit(pg, "/login", url.Values{"username": {"elena"}, "password": {"correct horse battery"}})
+		if pg.status != http.StatusOK || !strings.Contains(pg.body, `action="`+cfg.RedirectURL+`"`) || !strings.Contains(pg.body, `name="code"`) || !strings.Contains(pg.body, `name="iss"`) {
+			t.Fatalf("form_post response: %d\n%s", pg.status, pg.body)
+		}
+	})
+}
+
+// Logout without a hint asks the person; a bare link cannot sign them out.
+func TestEndToEndLogoutConfirmation(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "irina", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+		br.signIn(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce)), "irina", "correct horse battery", nil)
+		pg := br.get(p.issuer + "/oauth2/sessions/logout")
+		if pg.status != http.StatusOK || !strings.Contains(pg.body, `name="decision" value="confirm"`) {
+			t.Fatalf("logout without hint: %d\n%s", pg.status, pg.body)
+		}
+		// A cross-site POST without the confirmation token changes nothing.
+		forged := br.submit(browserPage{url: pg.url, body: ""}, "/oauth2/sessions/logout", url.Values{"decision": {"confirm"}, "csrf": {"forged"}})
+		if forged.status != http.StatusOK || !strings.Contains(forged.body, `value="confirm"`) {
+			t.Fatalf("forged logout: %d", forged.status)
+		}
+		if still := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none"))); still.loc == nil || still.loc.Query().Get("code") == "" {
+			t.Fatal("a forged logout ended the session")
+		}
+		// The refused attempt showed the page again with a fresh token.
+		done := br.submit(forged, "/oauth2/sessions/logout", url.Values{"decision": {"confirm"}})
+		if done.status != http.StatusOK {
+			t.Fatalf("confirmed logout: %d", done.status)
+		}
+		if after := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none"))); after.loc == nil || after.loc.Query().Get("error") != "login_required" {
+			t.Fatalf("after confirmed logout: %v", after.loc)
+		}
+	})
+}
+
+// Password guessing is throttled per account in the database, the same
+// whether or not the account exists, and the person is told how long to
+// wait.
+func TestEndToEndSignInThrottle(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "katya", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		pkce := oauth2.GenerateVerifier()
+		attempt := func(br *browser, username, password string) browserPage {
+			pg := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "login")))
+			return br.submit(pg, "/login", url.Values{"username": {username}, "password": {password}})
+		}
+		for _, username := range []string{"katya", "nobody-here"} {
+			br := newBrowser(t)
+			for i := 0; i < 5; i++ {
+				if pg := attempt(br, username, "wrong password!"); pg.status != http.StatusUnauthorized {
+					t.Fatalf("%s attempt %d: %d", username, i+1, pg.status)
+				}
+			}
+			pg := attempt(br, username, "correct horse battery")
+			if pg.status != http.StatusTooManyRequests || pg.loc != nil || !strings.Contains(pg.body, `role="alert"`) {
+				t.Fatalf("%s after 5 failures: %d %v", username, pg.status, pg.loc)
+			}
+		}
+	})
+}
+
+// RFC 9068 access tokens for a client registered for them: a JWT a
+// resource server can verify offline, still introspectable and revocable.
+func TestEndToEndJWTAccessTokens(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		ctx := t.Context()
+		sub := p.person(t, "lena", "standard")
+		cfg, provider := p.rp(t, clients.Registration{FirstParty: true, AccessTokenFormat: "jwt"})
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+		back := br.signIn(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce)), "lena", "correct horse battery", nil)
+		tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, err := oidc.NewRemoteKeySet(ctx, p.issuer+"/.well-known/jwks.json").VerifySignature(ctx, tok.AccessToken)
+		if err != nil {
+			t.Fatalf("JWT access token does not verify against the JWKS: %v", err)
+		}
+		parsed, _ := jose.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
+		if typ, _ := parsed.Signatures[0].Header.ExtraHeaders["typ"].(string); typ != "at+jwt" || parsed.Signatures[0].Header.KeyID == "" {
+			t.Fatalf("JWT access token header: %+v", parsed.Signatures[0].Header)
+		}
+		var c map[string]any
+		json.Unmarshal(payload, &c)
+		for _, k := range []string{"iss", "exp", "aud", "sub", "client_id", "iat", "jti", "scope", "auth_time", "acr"} {
+			if c[k] == nil {
+				t.Errorf("JWT access token lacks %s: %v", k, c)
+			}
+		}
+		if c["sub"] != sub || c["client_id"] != cfg.ClientID || c["iss"] != p.issuer {
+			t.Fatalf("JWT access token claims: %v", c)
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil {
+			t.Fatalf("userinfo with a JWT access token: %v", err)
+		}
+		if !p.introspect(t, cfg, tok.AccessToken) {
+			t.Fatal("JWT access token not active at introspection")
+		}
+		if status, _, _ := postForm(t, p.issuer+"/oauth2/revoke", url.Values{"token": {tok.AccessToken}}, cfg.ClientID, cfg.ClientSecret); status != http.StatusOK {
+			t.Fatalf("revoke: %d", status)
+		}
+		if p.introspect(t, cfg, tok.AccessToken) {
+			t.Fatal("revoked JWT access token still active")
+		}
+	})
+}
+
+func TestEndToEndConsentAndHeaders(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		ctx := t.Context()
+		p.person(t, "maria", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{RedirectURIs: []string{rpRedirect, "http://127.0.0.1:9/other"}})
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+
+		// The login page carries the security headers.
+		pg := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce)))
+		resp, err := br.client.Get(pg.url.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" ||
+			resp.Header.Get("Referrer-Policy") != "no-referrer" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("login page headers: %v", resp.Header)
+		}
+
+		// Consent remembered once...
+		back := br.signIn(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce)), "maria", "correct horse battery",
+			url.Values{"decision": {"allow"}, "remember": {"1"}})
+		code := back.Query().Get("code")
+		// ...a code redeemed with another registered redirect URI fails.
+		other := *cfg
+		other.RedirectURL = "http://127.0.0.1:9/other"
+		_, err = other.Exchange(ctx, code, oauth2.VerifierOption(pkce))
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Fatalf("redirect_uri mismatch at the token endpoint: %v", err)
+		}
+		if again := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce))); again.loc == nil {
+			t.Fatal("remembered consent was asked again")
+		}
+		// ...but prompt=consent asks anyway.
+		forced := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "consent")))
+		if forced.loc != nil || !strings.HasSuffix(forced.url.Path, "/consent") {
+			t.Fatalf("prompt=consent skipped the consent page: %d %v", forced.status, forced.loc)
+		}
+		// A consent page posted from a browser that did not sign in is refused.
+		stranger := newBrowser(t)
+		if st := stranger.submit(forced, "/consent", url.Values{"decision": {"allow"}}); st.loc != nil || st.status != http.StatusForbidden {
+			t.Fatalf("consent from another browser: %d %v", st.status, st.loc)
+		}
+		// An unknown path is a localized 404 page.
+		if nf := br.get(p.issuer + "/no/such/page"); nf.status != http.StatusNotFound || !strings.Contains(nf.body, "<html") {
+			t.Fatalf("404: %d", nf.status)
+		}
+	})
+}
+
+// Userinfo refuses what is not a live token carrying openid, with the
+// RFC 6750 challenge.
+func TestEndToEndUserinfoRefusals(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true,
+			GrantTypes: []string{"authorization_code", "client_credentials"}})
+		get := func(token string) (int, string, map[string]any) {
+			req, _ := http.NewRequest(http.MethodGet, p.issuer+"/userinfo", nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			json.NewDecoder(resp.Body).Decode(&m)
+			return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), m
+		}
+		if status, challenge, _ := get(""); status != http.StatusUnauthorized || !strings.HasPrefix(challenge, "Bearer") {
+			t.Fatalf("no token: %d %q", status, challenge)
+		}
+		if status, challenge, m := get("ory_at_forged.signature"); status != http.StatusUnauthorized || !strings.Contains(challenge, "invalid_token") || m["error"] != "invalid_token" {
+			t.Fatalf("forged token: %d %q %v", status, challenge, m)
+		}
+		_, tok, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"}}, cfg.ClientID, cfg.ClientSecret)
+		if status, challenge, m := get(tok["access_token"].(string)); status != http.StatusForbidden || !strings.Contains(challenge, "insufficient_scope") || m["error"] != "insufficient_scope" {
+			t.Fatalf("token without openid: %d %q %v", status, challenge, m)
+		}
+	})
+}
+
+// A database that goes away: readiness fails, pages say to try again
+// (with a reference), the token endpoint answers server_error, liveness
+// still holds.
+func TestEndToEndDatabaseGoesAway(t *testing.T) {
+	db := openE2EDB(t, "sqlite")
+	p := startIDP(t, db, newRing(t))
+	cfg, _ := p.rp(t, clients.Registration{})
+	db.Close()
+	status := func(u string) int {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(p.issuer + "/healthz"); got != http.StatusOK {
+		t.Fatalf("healthz: %d", got)
+	}
+	if got := status(p.issuer + "/readyz"); got != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the database gone: %d", got)
+	}
+	pg := newBrowser(t).get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if pg.status != http.StatusServiceUnavailable || pg.loc != nil || !strings.Contains(pg.body, `class="ref"`) {
+		t.Fatalf("authorization with the database gone: %d %v\n%s", pg.status, pg.loc, pg.body)
+	}
+	if got, m, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, cfg.ClientID, cfg.ClientSecret); got < 500 || m["error"] != "server_error" {
+		t.Fatalf("token endpoint with the database gone: %d %v", got, m)
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/mfa"
+	"github.com/propusk/propusk/store"
+)
+
+// recoveryKeyName names the server-wide secret that keys the recovery-code
+// hashes (mfa.Service.RecoveryKey). Every node, and the web handlers that
+// make and check the codes, must use this same name: a different key makes
+// every stored code unusable.
+const recoveryKeyName = "recovery-code-hmac"
+
+// withMFA opens the database, finds the account named by who (a username or
+// an account ID) and runs fn with a second-factor service over it.
+func (a *app) withMFA(ctx context.Context, c *Config, who string, fn func(*mfa.Service, store.Account) error) error {
+	return a.withDatabase(ctx, c, func(db database) error {
+		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
+		if err != nil {
+			return err
+		}
+		ring, err := secretsRing(c)
+		if err != nil {
+			return err
+		}
+		key, err := serverSecret(ctx, db, ring, recoveryKeyName, timeNow())
+		if err != nil {
+			return err
+		}
+		return fn(&mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Now: timeNow}, acc)
+	})
+}
+
+// adminActor names the administrator in the audit log: the OS user running
+// the command.
+func (a *app) adminActor() string {
+	name := strings.TrimSpace(a.getenv("USER"))
+	if name == "" {
+		name = "cli"
+	}
+	return "admin:" + name
+}
+
+// cmdUsersMFA runs "users reset-mfa" and "users unlock". fs already holds
+// the common flags and --json.
+func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *Config, asJSON *bool, args []string) error {
+	reason := fs.String("reason", "", "why, for the audit log (required)")
+	who, err := a.onePositional(fs, args, "username or account ID")
+	if err != nil {
+		return err
+	}
+	*reason = strings.TrimSpace(*reason)
+	if *reason == "" {
+		return usagef("--reason is required: say why, for the audit log")
+	}
+	meta := mfa.Meta{ActorID: a.adminActor()}
+	return a.withMFA(ctx, c, who, func(s *mfa.Service, acc store.Account) error {
+		if sub == "unlock" {
+			if err := s.Unlock(ctx, acc.ID, *reason, meta); err != nil {
+				return storeErr(err, "unlock the second factor")
+			}
+			if *asJSON {
+				return writeJSON(a.stdout, struct {
+					AccountID string `json:"account_id"`
+					Username  string `json:"username"`
+					Unlocked  bool   `json:"unlocked"`
+				}{acc.ID, acc.Username, true})
+			}
+			fmt.Fprintf(a.stdout, "second factor unlocked for %s\n", acc.Username)
+			return nil
+		}
+		if err := s.Reset(ctx, acc.ID, *reason, meta); err != nil {
+			return storeErr(err, "reset the second factor")
+		}
+		n, err := removedByReset(ctx, s.Store, acc.ID)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(a.stdout, struct {
+				AccountID             string `json:"account_id"`
+				Username              string `json:"username"`
+				AuthenticatorsRemoved int    `json:"authenticators_removed"`
+			}{acc.ID, acc.Username, n})
+		}
+		fmt.Fprintf(a.stdout, "second factor reset for %s: %d authenticators removed\n", acc.Username, n)
+		return nil
+	})
+}
+
+// removedByReset reads how many authenticators the account's newest reset
+// removed from its audit event, which holds the count the delete returned.
+func removedByReset(ctx context.Context, st store.Audit, accountID string) (int, error) {
+	events, err := st.ListAudit(ctx, store.AuditFilter{AccountID: accountID, Type: "mfa.reset", Limit: 1})
+	if err != nil {
+		return 0, fmt.Errorf("read the reset from the audit log: %w", err)
+	}
+	if len(events) == 0 {
+		return 0, fmt.Errorf("the reset is missing from the audit log")
+	}
+	n, err := strconv.Atoi(events[0].Details["authenticators_removed"])
+	if err != nil {
+		return 0, fmt.Errorf("the reset's audit event has no count of removed authenticators")
+	}
+	return n, nil
+}

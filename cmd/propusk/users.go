@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/mfa"
+	"github.com/propusk/propusk/store"
+)
+
+// accountJSON is the stable --json shape of an account. It never carries
+// the password hash.
+type accountJSON struct {
+	ID                 string     `json:"id"`
+	Username           string     `json:"username"`
+	Email              string     `json:"email,omitempty"`
+	EmailVerified      bool       `json:"email_verified"`
+	Phone              string     `json:"phone,omitempty"`
+	PhoneVerified      bool       `json:"phone_verified"`
+	Kind               string     `json:"kind"`
+	GivenName          string     `json:"given_name,omitempty"`
+	FamilyName         string     `json:"family_name,omitempty"`
+	MiddleName         string     `json:"middle_name,omitempty"`
+	GivenNameLatin     string     `json:"given_name_latin,omitempty"`
+	FamilyNameLatin    string     `json:"family_name_latin,omitempty"`
+	MiddleNameLatin    string     `json:"middle_name_latin,omitempty"`
+	Birthdate          string     `json:"birthdate,omitempty"`
+	Citizenships       []string   `json:"citizenships"`
+	CountryOfResidence string     `json:"country_of_residence,omitempty"`
+	Locale             string     `json:"locale,omitempty"`
+	Assurance          string     `json:"assurance"`
+	HasPassword        bool       `json:"has_password"`
+	CreatedAt          time.Time  `json:"created_at"`
+	Disabled           bool       `json:"disabled"`
+	DisabledAt         *time.Time `json:"disabled_at,omitempty"`
+}
+
+func toAccountJSON(a store.Account) accountJSON {
+	j := accountJSON{
+		ID: a.ID, Username: a.Username, Email: a.Email, EmailVerified: a.EmailVerified,
+		Phone: a.Phone, PhoneVerified: a.PhoneVerified, Kind: a.Kind,
+		GivenName: a.GivenName, FamilyName: a.FamilyName, MiddleName: a.MiddleName,
+		GivenNameLatin: a.GivenNameLatin, FamilyNameLatin: a.FamilyNameLatin, MiddleNameLatin: a.MiddleNameLatin,
+		Birthdate: a.Birthdate, Citizenships: a.Citizenships, CountryOfResidence: a.CountryOfResidence,
+		Locale: a.Locale, Assurance: a.Assurance, HasPassword: a.PasswordHash != "",
+		CreatedAt: a.CreatedAt, Disabled: a.Disabled(),
+	}
+	if j.Citizenships == nil {
+		j.Citizenships = []string{}
+	}
+	if a.Disabled() {
+		t := a.DisabledAt
+		j.DisabledAt = &t
+	}
+	return j
+}
+
+// withAccounts opens the database and runs fn with an accounts service.
+func (a *app) withAccounts(ctx context.Context, c *Config, fn func(*accounts.Service) error) error {
+	return a.withDatabase(ctx, c, func(db database) error { return fn(&accounts.Service{Store: db}) })
+}
+
+func (a *app) cmdUsers(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("missing subcommand: create, list, show, disable or set-password (second factor: reset-mfa, unlock)")
+	}
+	sub, args := args[0], args[1:]
+	var c Config
+	fs := a.flagSet("users " + sub)
+	c.registerCommon(fs, a.getenv)
+	asJSON := fs.Bool("json", false, "print JSON (stable for scripts)")
+
+	switch sub {
+	case "create":
+		var p accounts.Profile
+		var citizenships listFlag
+		var username, kind, assurance string
+		passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input (required)")
+		fs.StringVar(&username, "username", "", "login name or e-mail address (required)")
+		fs.StringVar(&kind, "kind", "", "citizen, compatriot or foreign_national (required)")
+		fs.StringVar(&p.Email, "email", "", "e-mail address")
+		fs.StringVar(&p.Phone, "phone", "", "phone number in E.164 form (+7…)")
+		fs.StringVar(&p.GivenName, "given-name", "", "given name")
+		fs.StringVar(&p.FamilyName, "family-name", "", "family name")
+		fs.StringVar(&p.MiddleName, "middle-name", "", "middle name or patronymic")
+		fs.StringVar(&p.GivenNameLatin, "given-name-latin", "", "given name in Latin script")
+		fs.StringVar(&p.FamilyNameLatin, "family-name-latin", "", "family name in Latin script")
+		fs.StringVar(&p.MiddleNameLatin, "middle-name-latin", "", "middle name in Latin script")
+		fs.StringVar(&p.Birthdate, "birthdate", "", "birth date, YYYY-MM-DD")
+		fs.Var(&citizenships, "citizenship", "citizenships, ISO 3166-1 alpha-2 (repeatable, comma-separated: RU,KZ)")
+		fs.StringVar(&p.CountryOfResidence, "residence", "", "country of residence, ISO 3166-1 alpha-2")
+		fs.StringVar(&p.Locale, "locale", "", "preferred language (BCP 47: ru, en …)")
+		fs.StringVar(&assurance, "assurance", "simplified", "assurance level: simplified, standard or confirmed")
+		if err := a.noPositional(fs, args); err != nil {
+			return err
+		}
+		if !*passwordStdin {
+			return usagef("--password-stdin is required: passwords are never taken on the command line")
+		}
+		var missing []string
+		if username == "" {
+			missing = append(missing, "--username")
+		}
+		if kind == "" {
+			missing = append(missing, "--kind")
+		}
+		if len(missing) > 0 {
+			return usagef("missing %s", strings.Join(missing, " and "))
+		}
+		p.Kind, p.Assurance, p.Citizenships = accounts.Kind(kind), accounts.Assurance(assurance), citizenships
+		password, err := readPassword(a.stdin)
+		if err != nil {
+			return err
+		}
+		// Validate here as well as in the service, so that bad input is told
+		// apart (exit status 2) from a failing database.
+		var problems []error
+		normalized, err := accounts.NormalizeUsername(username)
+		if err != nil {
+			problems = append(problems, err)
+		}
+		if _, err := p.Normalize(); err != nil {
+			problems = append(problems, err)
+		}
+		if err := accounts.CheckPassword(password, normalized); err != nil {
+			problems = append(problems, err)
+		}
+		if len(problems) > 0 {
+			return usageError{errors.Join(problems...)}
+		}
+		return a.withAccounts(ctx, &c, func(s *accounts.Service) error {
+			acc, err := s.Create(ctx, username, p, password)
+			if err != nil {
+				return storeErr(err, "create account")
+			}
+			if *asJSON {
+				return writeJSON(a.stdout, toAccountJSON(acc))
+			}
+			fmt.Fprintf(a.stdout, "created account %s (%s)\n", acc.Username, acc.ID)
+			return nil
+		})
+
+	case "list":
+		if err := a.noPositional(fs, args); err != nil {
+			return err
+		}
+		return a.withAccounts(ctx, &c, func(s *accounts.Service) error {
+			list, err := s.List(ctx)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				out := make([]accountJSON, 0, len(list))
+				for _, acc := range list {
+					out = append(out, toAccountJSON(acc))
+				}
+				return writeJSON(a.stdout, out)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "USERNAME\tID\tKIND\tASSURANCE\tSTATUS")
+			for _, acc := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acc.Username, acc.ID, acc.Kind, acc.Assurance, status(acc))
+			}
+			return tw.Flush()
+		})
+
+	case "show", "disable", "set-password":
+		passwordStdin := false
+		if sub == "set-password" {
+			fs.BoolVar(&passwordStdin, "password-stdin", false, "read the new password from standard input (required)")
+		}
+		who, err := a.onePositional(fs, args, "username or account ID")
+		if err != nil {
+			return err
+		}
+		var password string
+		if sub == "set-password" {
+			if !passwordStdin {
+				return usagef("--password-stdin is required: passwords are never taken on the command line")
+			}
+			if password, err = readPassword(a.stdin); err != nil {
+				return err
+			}
+		}
+		return a.withAccounts(ctx, &c, func(s *accounts.Service) error {
+			acc, err := s.Get(ctx, who)
+			if err != nil {
+				return err
+			}
+			switch sub {
+			case "show":
+				if *asJSON {
+					return writeJSON(a.stdout, toAccountJSON(acc))
+				}
+				return printAccount(a.stdout, acc)
+			case "disable":
+				if err := s.Disable(ctx, acc.ID); err != nil {
+					if errors.Is(err, accounts.ErrAlreadyDisabled) {
+						return fmt.Errorf("account %s is already disabled", acc.Username)
+					}
+					return storeErr(err, "disable account")
+				}
+				fmt.Fprintf(a.stdout, "disabled account %s (%s)\n", acc.Username, acc.ID)
+				return nil
+			default:
+				if err := accounts.CheckPassword(password, acc.Username); err != nil {
+					return usageError{err}
+				}
+				if err := s.SetPassword(ctx, acc.ID, password); err != nil {
+					return storeErr(err, "set password")
+				}
+				// A password reset lifts a second-factor lock-out, the hard
+				// one too (the lock-out message promises it).
+				if ms, ok := s.Store.(mfa.Store); ok {
+					if err := (&mfa.Service{Store: ms}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
+						return fmt.Errorf("password changed, but the second-factor lock-out was not lifted: %w", err)
+					}
+				}
+				fmt.Fprintf(a.stdout, "password changed for %s\n", acc.Username)
+				return nil
+			}
+		})
+	case "reset-mfa", "unlock":
+		return a.cmdUsersMFA(ctx, sub, fs, &c, asJSON, args)
+	default:
+		return usagef("unknown subcommand %q: want create, list, show, disable, set-password, reset-mfa or unlock", sub)
+	}
+}
+
+func status(a store.Account) string {
+	if a.Disabled() {
+		return "disabled"
+	}
+	return "active"
+}
+
+func printAccount(w io.Writer, acc store.Account) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+		}
+	}
+	verified := func(v string, ok bool) string {
+		if v != "" && ok {
+			return v + " (verified)"
+		}
+		return v
+	}
+	row("id", acc.ID)
+	row("username", acc.Username)
+	row("status", status(acc))
+	row("kind", acc.Kind)
+	row("assurance", acc.Assurance)
+	row("email", verified(acc.Email, acc.EmailVerified))
+	row("phone", verified(acc.Phone, acc.PhoneVerified))
+	row("name", strings.Join(nonEmpty(acc.GivenName, acc.MiddleName, acc.FamilyName), " "))
+	row("name (Latin)", strings.Join(nonEmpty(acc.GivenNameLatin, acc.MiddleNameLatin, acc.FamilyNameLatin), " "))
+	row("birthdate", acc.Birthdate)
+	row("citizenships", strings.Join(acc.Citizenships, ", "))
+	row("residence", acc.CountryOfResidence)
+	row("locale", acc.Locale)
+	row("created", acc.CreatedAt.Format(time.RFC3339))
+	if acc.Disabled() {
+		row("disabled", acc.DisabledAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *app) noPositional(fs *flag.FlagSet, args []string) error {
+	rest, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	return nil
+}
+
+func (a *app) onePositional(fs *flag.FlagSet, args []string, what string) (string, error) {
+	rest, err := a.parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	switch len(rest) {
+	case 0:
+		return "", usagef("missing %s", what)
+	case 1:
+		return rest[0], nil
+	default:
+		return "", usagef("unexpected argument %q", rest[1])
+	}
+}

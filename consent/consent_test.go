@@ -1,0 +1,239 @@
+package consent_test
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/propusk/propusk/consent"
+	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/store/sqlite"
+)
+
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type env struct {
+	db  *sqlite.DB
+	clk *clock
+	svc *consent.Service
+}
+
+// newEnv opens a migrated store with accounts anna and boris and clients
+// card and mail.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"anna", "boris"} {
+		if err := db.CreateAccount(ctx, store.Account{
+			ID: id, Username: id, Kind: "citizen", Assurance: "simplified",
+			Citizenships: []string{}, CreatedAt: t0, UpdatedAt: t0,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"card", "mail"} {
+		if err := db.CreateClient(ctx, store.Client{
+			ID: id, Name: id, RedirectURIs: []string{"https://" + id + ".example/cb"},
+			PostLogoutRedirectURIs: []string{}, GrantTypes: []string{"authorization_code"},
+			Scopes: []string{"openid", "profile", "email"}, TokenEndpointAuthMethod: "client_secret_basic",
+			SecretHash: []byte{1}, IDTokenSigningAlg: "ES256", AccessTokenFormat: "opaque",
+			CreatedAt: t0, UpdatedAt: t0,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk := &clock{now: t0}
+	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Now: clk.Now}}
+}
+
+func (e *env) covers(t *testing.T, account, client string, scopes ...string) bool {
+	t.Helper()
+	ok, err := e.svc.Covers(t.Context(), account, client, scopes)
+	if err != nil {
+		t.Fatalf("Covers(%s, %s, %v): %v", account, client, scopes, err)
+	}
+	return ok
+}
+
+func (e *env) remember(t *testing.T, account, client string, scopes ...string) {
+	t.Helper()
+	if err := e.svc.Remember(t.Context(), account, client, scopes); err != nil {
+		t.Fatalf("Remember(%s, %s, %v): %v", account, client, scopes, err)
+	}
+}
+
+func TestCovers(t *testing.T) {
+	e := newEnv(t)
+	if e.covers(t, "anna", "card", "openid") {
+		t.Fatal("covered before any consent")
+	}
+	if e.covers(t, "anna", "card") {
+		t.Fatal("no scopes covered without any consent")
+	}
+	e.remember(t, "anna", "card", "openid", "profile")
+	for _, tc := range []struct {
+		scopes []string
+		want   bool
+	}{
+		{nil, true},
+		{[]string{"openid"}, true},
+		{[]string{"profile"}, true},
+		{[]string{"profile", "openid"}, true},
+		{[]string{"openid", "openid"}, true},
+		{[]string{"openid", "profile", "email"}, false},
+		{[]string{"email"}, false},
+		{[]string{"Profile"}, false},
+	} {
+		if got := e.covers(t, "anna", "card", tc.scopes...); got != tc.want {
+			t.Errorf("Covers(%v) = %v, want %v", tc.scopes, got, tc.want)
+		}
+	}
+	// Consent is per account and per client.
+	if e.covers(t, "boris", "card", "openid") {
+		t.Error("anna's consent covers boris")
+	}
+	if e.covers(t, "anna", "mail", "openid") {
+		t.Error("consent to card covers mail")
+	}
+}
+
+func TestRememberMerges(t *testing.T) {
+	e := newEnv(t)
+	e.remember(t, "anna", "card", "profile", "openid", "profile")
+	e.clk.Advance(time.Hour)
+	e.remember(t, "anna", "card", "email", "openid")
+	e.clk.Advance(time.Hour)
+	e.remember(t, "anna", "card", "openid") // narrower: nothing lost
+
+	if !e.covers(t, "anna", "card", "openid", "profile", "email") {
+		t.Error("later Remember dropped earlier scopes")
+	}
+	c, err := e.db.GetConsent(t.Context(), "anna", "card")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Consent{AccountID: "anna", ClientID: "card", Scopes: []string{"email", "openid", "profile"},
+		CreatedAt: t0, UpdatedAt: t0.Add(2 * time.Hour)}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("stored consent:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestList(t *testing.T) {
+	e := newEnv(t)
+	if l, err := e.svc.List(t.Context(), "anna"); err != nil || len(l) != 0 {
+		t.Fatalf("List before consent = %v, %v", l, err)
+	}
+	e.remember(t, "anna", "mail", "openid", "email")
+	e.remember(t, "anna", "card", "openid")
+	e.remember(t, "boris", "card", "profile")
+	l, err := e.svc.List(t.Context(), "anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Consent{
+		{AccountID: "anna", ClientID: "card", Scopes: []string{"openid"}, CreatedAt: t0, UpdatedAt: t0},
+		{AccountID: "anna", ClientID: "mail", Scopes: []string{"email", "openid"}, CreatedAt: t0, UpdatedAt: t0},
+	}
+	if !reflect.DeepEqual(l, want) {
+		t.Fatalf("List:\n got %+v\nwant %+v", l, want)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	e := newEnv(t)
+	e.remember(t, "anna", "card", "openid", "profile")
+	e.remember(t, "anna", "mail", "openid")
+	e.remember(t, "boris", "card", "openid")
+	if err := e.svc.Revoke(t.Context(), "anna", "card"); err != nil {
+		t.Fatal(err)
+	}
+	if e.covers(t, "anna", "card", "openid") {
+		t.Error("still covered after Revoke")
+	}
+	if !e.covers(t, "anna", "mail", "openid") || !e.covers(t, "boris", "card", "openid") {
+		t.Error("Revoke removed another consent")
+	}
+	// Revoking again, or what was never given, is fine.
+	for _, ac := range [][2]string{{"anna", "card"}, {"boris", "mail"}, {"nobody", "nothing"}} {
+		if err := e.svc.Revoke(t.Context(), ac[0], ac[1]); err != nil {
+			t.Errorf("Revoke(%s, %s): %v", ac[0], ac[1], err)
+		}
+	}
+	// Consent given again after a revocation starts afresh.
+	e.clk.Advance(time.Hour)
+	e.remember(t, "anna", "card", "email")
+	if e.covers(t, "anna", "card", "openid") || !e.covers(t, "anna", "card", "email") {
+		t.Error("revoked scopes came back")
+	}
+	c, err := e.db.GetConsent(t.Context(), "anna", "card")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.CreatedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("CreatedAt %v: want the time of the new consent", c.CreatedAt)
+	}
+}
+
+// interleaved makes two Remember calls read the old consent before either
+// writes: what two tabs consenting at the same moment can do.
+type interleaved struct {
+	store.Consents
+	reads sync.WaitGroup
+}
+
+func (s *interleaved) GetConsent(ctx context.Context, accountID, clientID string) (store.Consent, error) {
+	c, err := s.Consents.GetConsent(ctx, accountID, clientID)
+	s.reads.Done()
+	s.reads.Wait()
+	return c, err
+}
+
+func TestRememberConcurrentKeepsBoth(t *testing.T) {
+	e := newEnv(t)
+	e.remember(t, "anna", "card", "openid")
+	s := &interleaved{Consents: e.db}
+	s.reads.Add(2)
+	svc := &consent.Service{Store: s, Now: e.clk.Now}
+	var wg sync.WaitGroup
+	for _, sc := range []string{"profile", "email"} {
+		wg.Go(func() {
+			if err := svc.Remember(t.Context(), "anna", "card", []string{sc}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if !e.covers(t, "anna", "card", "openid", "profile", "email") {
+		c, _ := e.db.GetConsent(t.Context(), "anna", "card")
+		t.Fatalf("concurrent Remember lost scopes: stored %v", c.Scopes)
+	}
+}

@@ -1,0 +1,97 @@
+package propusk_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The dependency direction of ARCHITECTURE.md, enforced:
+//
+//	cmd → web, oauth, admin → federation, accounts, mfa, consent, flow, clients → store ← store/postgres, store/sqlite
+//
+// store (the contract) and the small internal helpers import only the
+// standard library; domain packages import neither fosite nor net/http nor
+// HTML templates; only cmd picks a backend.
+
+const module = "github.com/propusk/propusk"
+
+// deps lists the non-standard and the standard packages pkg depends on
+// (tests excluded).
+func deps(t *testing.T, pkg string) (nonStd, std []string) {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.Standard}} {{.ImportPath}}", pkg).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, ee.Stderr)
+		}
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		isStd, path, _ := strings.Cut(line, " ")
+		if path == pkg {
+			continue
+		}
+		if isStd == "true" {
+			std = append(std, path)
+		} else {
+			nonStd = append(nonStd, path)
+		}
+	}
+	return nonStd, std
+}
+
+// packages lists the module's packages (excluding tests).
+func packages(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestStandardLibraryOnly(t *testing.T) {
+	for _, p := range []string{"store", "migrations", "internal/seal", "internal/reqlog", "internal/token"} {
+		pkg := module + "/" + p
+		if nonStd, _ := deps(t, pkg); len(nonStd) > 0 {
+			t.Errorf("%s must import only the standard library; it imports %v", p, nonStd)
+		}
+	}
+}
+
+func TestDomainPackagesStayPure(t *testing.T) {
+	forbidden := func(dep string) bool {
+		return strings.HasPrefix(dep, "github.com/ory/fosite") ||
+			dep == "net/http" || dep == "html/template" ||
+			strings.HasPrefix(dep, module+"/web") || strings.HasPrefix(dep, module+"/oauth")
+	}
+	for _, p := range []string{"accounts", "clients", "mfa", "consent", "flow"} {
+		pkg := module + "/" + p
+		if !slices.Contains(packages(t), pkg) {
+			continue // not written yet
+		}
+		nonStd, std := deps(t, pkg)
+		for _, d := range append(nonStd, std...) {
+			if forbidden(d) {
+				t.Errorf("domain package %s imports %s: it must not know about HTTP, HTML or fosite", p, d)
+			}
+		}
+	}
+}
+
+func TestOnlyCmdPicksABackend(t *testing.T) {
+	backends := []string{module + "/store/postgres", module + "/store/sqlite"}
+	for _, pkg := range packages(t) {
+		if strings.HasPrefix(pkg, module+"/cmd/") || slices.Contains(backends, pkg) {
+			continue
+		}
+		nonStd, _ := deps(t, pkg)
+		for _, b := range backends {
+			if slices.Contains(nonStd, b) {
+				t.Errorf("%s imports the backend %s: only cmd chooses a backend", strings.TrimPrefix(pkg, module+"/"), b)
+			}
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/propusk/propusk/internal/token"
+	"github.com/propusk/propusk/store"
+)
+
+// State is where a flow stands.
+type State string
+
+// The states; see the package documentation for the diagram.
+const (
+	StateLogin        State = "login"
+	StateSecondFactor State = "second_factor"
+	StateConsent      State = "consent"
+	StateDone         State = "done"
+	StateDenied       State = "denied"
+)
+
+// Final reports whether no transition leaves s.
+func (s State) Final() bool { return s == StateDone || s == StateDenied }
+
+// Errors.
+var (
+	// ErrExpired: the flow outlived its lifetime; the person must start
+	// again at the relying party.
+	ErrExpired = errors.New("flow expired")
+	// ErrNotFound: no flow has the ID (never existed, finished, or swept).
+	ErrNotFound = errors.New("flow not found")
+	// ErrCSRF: the form's token does not match the flow's.
+	ErrCSRF = errors.New("form token does not match the flow")
+)
+
+// IllegalMoveError reports a transition the flow's state does not allow,
+// such as a second tab finishing a flow the first already finished.
+type IllegalMoveError struct {
+	From State
+	Move string
+}
+
+func (e *IllegalMoveError) Error() string {
+	return fmt.Sprintf("flow cannot %s from state %s", e.Move, e.From)
+}
+
+// Flow is a stored flow with its transitions.
+type Flow struct{ store.Flow }
+
+// State returns the flow's state.
+func (f *Flow) State() State { return State(f.Flow.State) }
+
+// Authentication is who signed in, when and how.
+type Authentication struct {
+	AccountID string
+	SessionID string // the browser session's ID (hash)
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+}
+
+// Authenticate records who signed in: login → consent.
+func (f *Flow) Authenticate(a Authentication) error {
+	if f.State() != StateLogin {
+		return &IllegalMoveError{From: f.State(), Move: "authenticate"}
+	}
+	if a.AccountID == "" || a.AuthTime.IsZero() {
+		return errors.New("flow: authentication without an account or time")
+	}
+	f.AccountID, f.SessionID, f.AuthTime = a.AccountID, a.SessionID, a.AuthTime.UTC()
+	f.AMR, f.ACR = append([]string(nil), a.AMR...), a.ACR
+	f.Flow.State = string(StateConsent)
+	return nil
+}
+
+// RequireSecondFactor records a password that was right for an account
+// whose sign-in needs a second factor too: login → second_factor. The SSO
+// session is created only once the second factor is proven.
+func (f *Flow) RequireSecondFactor(a Authentication) error {
+	if f.State() != StateLogin {
+		return &IllegalMoveError{From: f.State(), Move: "require a second factor"}
+	}
+	if a.AccountID == "" || a.AuthTime.IsZero() {
+		return errors.New("flow: authentication without an account or time")
+	}
+	// SessionID is set for a step-up (the session to raise), empty after a
+	// password (the session is made once the second factor is proven).
+	f.AccountID, f.SessionID, f.AuthTime = a.AccountID, a.SessionID, a.AuthTime.UTC()
+	f.AMR, f.ACR = append([]string(nil), a.AMR...), a.ACR
+	f.Flow.State = string(StateSecondFactor)
+	return nil
+}
+
+// CompleteSecondFactor records the proven second factor and the SSO
+// session that now carries it: second_factor → consent. auth_time moves to
+// now: the person authenticated again.
+func (f *Flow) CompleteSecondFactor(sessionID, acr string, at time.Time) error {
+	if f.State() != StateSecondFactor {
+		return &IllegalMoveError{From: f.State(), Move: "complete the second factor"}
+	}
+	if sessionID == "" {
+		return errors.New("flow: second factor without a session")
+	}
+	if !slices.Contains(f.AMR, "otp") {
+		f.AMR = append(f.AMR, "otp")
+	}
+	f.SessionID, f.ACR, f.AuthTime = sessionID, acr, at.UTC()
+	f.Flow.State = string(StateConsent)
+	return nil
+}
+
+// Allow records the person's consent: consent → done.
+func (f *Flow) Allow() error {
+	if f.State() != StateConsent {
+		return &IllegalMoveError{From: f.State(), Move: "allow"}
+	}
+	f.Flow.State = string(StateDone)
+	return nil
+}
+
+// Deny ends the flow with the person's refusal: any live state → denied.
+func (f *Flow) Deny() error {
+	if f.State().Final() {
+		return &IllegalMoveError{From: f.State(), Move: "deny"}
+	}
+	f.Flow.State = string(StateDenied)
+	return nil
+}
+
+// DefaultLifetime is how long a person has to sign in and consent.
+const DefaultLifetime = 15 * time.Minute
+
+// Service keeps flows in a store.
+type Service struct {
+	Store    store.Flows
+	Lifetime time.Duration // 0: DefaultLifetime
+	Now      func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Sealer seals the authorization request for the flow with the given ID
+// (the ID binds the ciphertext to its row).
+type Sealer func(flowID string) ([]byte, error)
+
+// Start creates a flow in the login state and returns it with the CSRF
+// token its forms must carry (only the token's hash is stored).
+func (s *Service) Start(ctx context.Context, clientID string, request Sealer, locale string) (*Flow, string, error) {
+	return s.start(ctx, clientID, request, locale, nil)
+}
+
+// StartAuthenticated creates a flow for a person who already holds a valid
+// SSO session: it begins in consent.
+func (s *Service) StartAuthenticated(ctx context.Context, clientID string, request Sealer, locale string, a Authentication) (*Flow, string, error) {
+	return s.start(ctx, clientID, request, locale, &a)
+}
+
+// StartStepUp creates a flow for a person whose SSO session has a password
+// only, for a request that needs a second factor: it begins in
+// second_factor, and no password is asked again.
+func (s *Service) StartStepUp(ctx context.Context, clientID string, request Sealer, locale string, a Authentication) (*Flow, string, error) {
+	return s.begin(ctx, clientID, request, locale, func(f *Flow) error { return f.RequireSecondFactor(a) })
+}
+
+func (s *Service) start(ctx context.Context, clientID string, sealer Sealer, locale string, a *Authentication) (*Flow, string, error) {
+	return s.begin(ctx, clientID, sealer, locale, func(f *Flow) error {
+		if a == nil {
+			return nil
+		}
+		return f.Authenticate(*a)
+	})
+}
+
+func (s *Service) begin(ctx context.Context, clientID string, sealer Sealer, locale string, first func(*Flow) error) (*Flow, string, error) {
+	id, tok := token.New(), token.New()
+	request, err := sealer(id)
+	if err != nil {
+		return nil, "", fmt.Errorf("seal flow request: %w", err)
+	}
+	lifetime := s.Lifetime
+	if lifetime <= 0 {
+		lifetime = DefaultLifetime
+	}
+	now := s.now()
+	f := &Flow{store.Flow{
+		ID: id, State: string(StateLogin), ClientID: clientID, Request: request, CSRFHash: token.Hash(tok),
+		Locale: locale, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(lifetime),
+	}}
+	if err := first(f); err != nil {
+		return nil, "", err
+	}
+	if err := s.Store.CreateFlow(ctx, f.Flow); err != nil {
+		return nil, "", fmt.Errorf("start flow: %w", err)
+	}
+	return f, tok, nil
+}
+
+// Get returns a live flow: ErrNotFound or ErrExpired otherwise.
+func (s *Service) Get(ctx context.Context, id string) (*Flow, error) {
+	sf, err := s.Store.GetFlow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(sf.ExpiresAt) {
+		return nil, ErrExpired
+	}
+	return &Flow{sf}, nil
+}
+
+// Advance applies move to the flow under the store's row lock, after
+// checking that the flow is live and that token is its CSRF token. move
+// runs inside the transaction and may run more than once; its error
+// aborts the change.
+func (s *Service) Advance(ctx context.Context, id, csrf string, move func(*Flow) error) (*Flow, error) {
+	return s.Move(ctx, id, func(f *Flow) error {
+		if !TokenMatches(f.CSRFHash, csrf) {
+			return ErrCSRF
+		}
+		return move(f)
+	})
+}
+
+// Move applies a change the server decides itself (no form involved, such
+// as finishing a flow that needs no consent, or recording a language
+// switch) to a live flow under the store's row lock.
+func (s *Service) Move(ctx context.Context, id string, move func(*Flow) error) (*Flow, error) {
+	now := s.now()
+	sf, err := s.Store.UpdateFlow(ctx, id, func(sf store.Flow) (store.Flow, error) {
+		if !now.Before(sf.ExpiresAt) {
+			return sf, ErrExpired
+		}
+		f := &Flow{sf}
+		if err := move(f); err != nil {
+			return sf, err
+		}
+		f.UpdatedAt = now
+		return f.Flow, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Flow{sf}, nil
+}
+
+// Delete removes a finished flow.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	err := s.Store.DeleteFlow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// TokenMatches reports whether t is the flow token whose hash is h, in
+// constant time. Flow IDs and CSRF tokens are 256-bit bearer values
+// (internal/token); only their hashes are stored.
+func TokenMatches(h []byte, t string) bool { return token.Matches(h, t) }
+
+// IssueToken gives a live flow a fresh CSRF token for the page about to be
+// shown and returns it. Only the newest page's form is accepted: a stale
+// tab must reload, and a page rendered for someone else is useless.
+func (s *Service) IssueToken(ctx context.Context, id string) (*Flow, string, error) {
+	tok := token.New()
+	f, err := s.Move(ctx, id, func(f *Flow) error {
+		f.CSRFHash = token.Hash(tok)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return f, tok, nil
+}
+
+// StartLocal creates a flow for Propusk's own pages (the account page):
+// no relying party, the same sign-in and second-factor steps, then back to
+// returnTo, a local path the caller has checked.
+func (s *Service) StartLocal(ctx context.Context, returnTo, locale string) (*Flow, string, error) {
+	return s.begin(ctx, "", func(string) ([]byte, error) { return []byte{}, nil }, locale, func(f *Flow) error {
+		f.ReturnTo = returnTo
+		return nil
+	})
+}
+
+// Local reports whether the flow serves Propusk's own pages.
+func (f *Flow) Local() bool { return f.ClientID == "" }

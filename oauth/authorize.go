@@ -1,0 +1,443 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/web"
+)
+
+// ErrUnmetAuthenticationRequirements is OIDC Core's error for an acr that
+// cannot be achieved.
+var ErrUnmetAuthenticationRequirements = &fosite.RFC6749Error{
+	ErrorField:       "unmet_authentication_requirements",
+	DescriptionField: "The requested authentication level cannot be met for this person.",
+	CodeField:        http.StatusBadRequest,
+}
+
+// authzParams are the OpenID Connect request parameters Propusk interprets
+// itself (fosite only validates their syntax, or not at all).
+type authzParams struct {
+	prompt      map[string]bool
+	maxAge      time.Duration // < 0: none
+	req         requirement
+	hintSubject string
+	loginHint   string
+	claims      claimsRequest
+}
+
+// params reads and checks them; errors are invalid_request (or
+// unmet_authentication_requirements) for the client.
+func (h *Handler) params(ctx context.Context, ar fosite.AuthorizeRequester) (authzParams, error) {
+	form := ar.GetRequestForm()
+	p := authzParams{prompt: map[string]bool{}, maxAge: -1, loginHint: form.Get("login_hint")}
+	// PKCE is required of every client. fosite enforces it too, but only
+	// when the code is issued; checking here spares the person a sign-in
+	// that could never succeed.
+	if form.Get("code_challenge") == "" {
+		return p, fosite.ErrInvalidRequest.WithHint("PKCE is required: send code_challenge with code_challenge_method=S256.")
+	}
+	if form.Get("code_challenge_method") != "S256" {
+		return p, fosite.ErrInvalidRequest.WithHint("code_challenge_method must be S256.")
+	}
+	for _, v := range strings.Fields(form.Get("prompt")) {
+		switch v {
+		case "none", "login", "consent":
+			p.prompt[v] = true
+		default:
+			return p, fosite.ErrInvalidRequest.WithHintf("prompt=%s is not supported.", v)
+		}
+	}
+	if p.prompt["none"] && len(p.prompt) > 1 {
+		return p, fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
+	}
+	if v := form.Get("max_age"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return p, fosite.ErrInvalidRequest.WithHint("max_age must be a non-negative integer.")
+		}
+		p.maxAge = time.Duration(n) * time.Second
+	}
+	cr, err := parseClaimsRequest(form.Get("claims"))
+	if err != nil {
+		return p, fosite.ErrInvalidRequest.WithHint(err.Error())
+	}
+	p.claims = cr
+	minimum := ""
+	if c, ok := ar.GetClient().(*Client); ok {
+		minimum = c.MinimumACR
+	}
+	req, ok := newRequirement(minimum, form.Get("acr_values"), cr.essentialACR())
+	if !ok {
+		return p, ErrUnmetAuthenticationRequirements.WithHint("None of the requested acr values is supported.")
+	}
+	p.req = req
+	if hint := form.Get("id_token_hint"); hint != "" {
+		sub, err := h.hintSubject(ctx, hint, ar.GetClient().GetID())
+		if err != nil {
+			return p, fosite.ErrInvalidRequest.WithHint("The id_token_hint is not valid.").WithWrap(err).WithDebug(err.Error())
+		}
+		p.hintSubject = sub
+	}
+	return p, nil
+}
+
+// checkRequest checks a pushed request's OpenID Connect parameters when it
+// is pushed, not only when it is used.
+func (h *Handler) checkRequest(ctx context.Context, ar fosite.AuthorizeRequester) error {
+	_, err := h.params(ctx, ar)
+	return err
+}
+
+// authorize is the authorization endpoint. fosite parses and validates the
+// request; Propusk then decides: straight back to the client (a valid SSO
+// session, nothing to ask), an error (prompt=none that cannot be honoured),
+// or a flow through the login and consent pages.
+func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ar, err := h.provider.NewAuthorizeRequest(ctx, r)
+	if err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
+	if c, ok := ar.GetClient().(*Client); ok && c.RequirePAR && r.Form.Get("request_uri") == "" {
+		h.authorizeError(w, r, ar, fosite.ErrInvalidRequest.WithHint("This client must push its authorization requests (PAR)."))
+		return
+	}
+	p, err := h.params(ctx, ar)
+	if err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
+	lang := web.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
+
+	auth, acct, err := h.usableSession(r, p)
+	if err != nil {
+		h.pageError(w, r, web.Unavailable(err))
+		return
+	}
+	if auth != nil {
+		achieved := achievedACR(acct.Assurance, auth.AMR)
+		if !p.req.metBy(achieved) {
+			if !p.req.needsSecondFactor(achieved) {
+				// The account's identity level is below what is asked;
+				// signing in again does not raise it.
+				h.Logger.InfoContext(ctx, "acr cannot be met", "required", p.req.String(), "achieved", achieved.String())
+				h.authorizeError(w, r, ar, ErrUnmetAuthenticationRequirements.WithHint("The person's account does not reach the requested level."))
+				return
+			}
+			// Step-up: the session has a password only and the request needs
+			// a second factor. Ask for the code, not the password again.
+			if p.prompt["none"] {
+				h.authorizeError(w, r, ar, fosite.ErrInteractionRequired.WithHint("A second factor is required."))
+				return
+			}
+			f, _, err := h.Flows.StartStepUp(ctx, ar.GetClient().GetID(), h.flowSealer(ar), lang.String(), *auth)
+			if err != nil {
+				h.pageError(w, r, web.Unavailable(err))
+				return
+			}
+			http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+			return
+		}
+		need, err := h.needsConsent(ctx, ar.GetClient(), auth.AccountID, ar.GetRequestedScopes(), p.prompt["consent"])
+		if err != nil {
+			h.pageError(w, r, web.Unavailable(err))
+			return
+		}
+		if !need {
+			h.issue(w, r, ar, p, *auth, acct)
+			return
+		}
+		if p.prompt["none"] {
+			h.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The person has not consented to this client yet."))
+			return
+		}
+	} else if p.prompt["none"] {
+		h.authorizeError(w, r, ar, fosite.ErrLoginRequired.WithHint("The person is not signed in."))
+		return
+	}
+
+	sealer := h.flowSealer(ar)
+	var f *flow.Flow
+	next := "/login"
+	if auth != nil {
+		f, _, err = h.Flows.StartAuthenticated(ctx, ar.GetClient().GetID(), sealer, lang.String(), *auth)
+		next = "/consent"
+	} else {
+		f, _, err = h.Flows.Start(ctx, ar.GetClient().GetID(), sealer, lang.String())
+	}
+	if err != nil {
+		h.pageError(w, r, web.Unavailable(err))
+		return
+	}
+	http.Redirect(w, r, next+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+}
+
+// usableSession returns the person's SSO session when it may answer this
+// request without a new login: it exists, prompt does not force a login,
+// max_age allows its age, an id_token_hint names the same person, and the
+// account is still enabled.
+func (h *Handler) usableSession(r *http.Request, p authzParams) (*flow.Authentication, store.Account, error) {
+	if p.prompt["login"] {
+		return nil, store.Account{}, nil
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil, store.Account{}, nil
+	}
+	bs, err := h.Sessions.Lookup(r.Context(), c.Value)
+	if err != nil {
+		if errors.Is(err, accounts.ErrNoSession) {
+			return nil, store.Account{}, nil
+		}
+		return nil, store.Account{}, err
+	}
+	if p.maxAge >= 0 && h.now().Sub(bs.AuthTime) > p.maxAge {
+		return nil, store.Account{}, nil
+	}
+	if p.hintSubject != "" && p.hintSubject != bs.AccountID {
+		return nil, store.Account{}, nil
+	}
+	acct, err := h.Accounts.GetAccount(r.Context(), bs.AccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, store.Account{}, nil
+	}
+	if err != nil {
+		return nil, store.Account{}, err
+	}
+	if acct.Disabled() {
+		return nil, store.Account{}, nil
+	}
+	return &flow.Authentication{AccountID: bs.AccountID, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, ACR: bs.ACR}, acct, nil
+}
+
+// needsConsent: forced by prompt=consent; never for first-party clients;
+// otherwise unless the person already allowed every requested scope.
+func (h *Handler) needsConsent(ctx context.Context, c fosite.Client, accountID string, scopes []string, forced bool) (bool, error) {
+	if forced {
+		return true, nil
+	}
+	if pc, ok := c.(*Client); ok && pc.FirstParty {
+		return false, nil
+	}
+	covered, err := h.Consents.Covers(ctx, accountID, c.GetID(), scopes)
+	return !covered, err
+}
+
+// flowRequest is what a flow keeps of the authorization request: the form
+// as fosite merged it (pushed parameters included) and when it arrived.
+type flowRequest struct {
+	Form        string    `json:"form"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+func flowAD(id string) seal.AD { return seal.AD{Table: "flows", Column: "request", Row: id} }
+
+func (h *Handler) flowSealer(ar fosite.AuthorizeRequester) flow.Sealer {
+	form := url.Values{}
+	for k, v := range ar.GetRequestForm() {
+		form[k] = v
+	}
+	// A pushed request is consumed when first read; what it held is merged
+	// into the form, and the flow replays the form without it.
+	form.Del("request_uri")
+	for _, k := range credentialParams {
+		form.Del(k)
+	}
+	fr := flowRequest{Form: form.Encode(), RequestedAt: ar.GetRequestedAt().UTC()}
+	return func(id string) ([]byte, error) {
+		b, err := json.Marshal(fr)
+		if err != nil {
+			return nil, err
+		}
+		return h.Ring.Seal(b, flowAD(id))
+	}
+}
+
+// replay rebuilds the fosite request of a flow by running the stored form
+// through fosite again, so everything is validated once more against the
+// client as it is now.
+func (h *Handler) replay(ctx context.Context, f *flow.Flow) (fosite.AuthorizeRequester, error) {
+	plain, err := h.Ring.Open(f.Request, flowAD(f.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open flow request: %w", err)
+	}
+	var fr flowRequest
+	if err := json.Unmarshal(plain, &fr); err != nil {
+		return nil, fmt.Errorf("read flow request: %w", err)
+	}
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, PathAuthorize+"?"+fr.Form, nil)
+	ar, err := h.provider.NewAuthorizeRequest(ctx, req)
+	if err != nil {
+		return ar, err
+	}
+	// fosite checks prompt=login and max_age against when the request
+	// arrived; that was before the login, not now.
+	if a, ok := ar.(*fosite.AuthorizeRequest); ok {
+		a.RequestedAt = fr.RequestedAt
+	}
+	return ar, nil
+}
+
+// resume replays a flow's request and reads its parameters.
+func (h *Handler) resume(ctx context.Context, f *flow.Flow) (fosite.AuthorizeRequester, authzParams, error) {
+	ar, err := h.replay(ctx, f)
+	if err != nil {
+		return ar, authzParams{}, err
+	}
+	p, err := h.params(ctx, ar)
+	return ar, p, err
+}
+
+// issue answers the client with a code for the authenticated person.
+// p are the request's parameters, already read (params checks the hint's
+// signature: doing it once is enough).
+func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account) {
+	ctx := r.Context()
+	for _, s := range ar.GetRequestedScopes() {
+		ar.GrantScope(s)
+	}
+	sess, err := h.session(ctx, ar, p, auth, acct)
+	if err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
+	if c, ok := ar.GetClient().(*Client); ok {
+		ctx = withSigningAlg(ctx, c.IDTokenAlg())
+	}
+	// Propusk checked the hint itself against every kept key (session);
+	// fosite would check it again against the current key only and refuse
+	// hints signed before a rotation.
+	ar.GetRequestForm().Del("id_token_hint")
+	resp, err := h.provider.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
+	h.respond(w, r, ar, resp.GetParameters())
+}
+
+// session builds what the grant carries: the ID token's claims and the SSO
+// session it came from.
+func (h *Handler) session(ctx context.Context, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account) (*Session, error) {
+	if p.hintSubject != "" && p.hintSubject != acct.ID {
+		return nil, fosite.ErrLoginRequired.WithHint("The id_token_hint names another person.")
+	}
+	achieved := achievedACR(acct.Assurance, auth.AMR)
+	if !p.req.metBy(achieved) {
+		// The description reaches the client: it does not say what level
+		// the person's account has (the client has no consent for that).
+		return nil, ErrUnmetAuthenticationRequirements.WithHint("The sign-in does not reach the requested level.")
+	}
+	sess := NewSession()
+	sess.Subject, sess.Username = acct.ID, acct.Username
+	c := sess.Claims
+	c.Subject = acct.ID
+	c.Issuer = h.Config.Issuer
+	c.AuthTime = auth.AuthTime
+	c.RequestedAt = ar.GetRequestedAt()
+	c.AuthenticationContextClassReference = achieved.String()
+	c.AuthenticationMethodsReferences = slices.Clone(auth.AMR)
+	bs, err := h.Sessions.Store.GetBrowserSession(ctx, auth.SessionID)
+	if err == nil {
+		sess.SID = bs.PublicID
+		c.Add("sid", bs.PublicID)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	// Claims the claims parameter asks for in the ID token, within the
+	// granted scopes (consent covers scopes, not more).
+	if want := p.claims.idTokenClaims(); len(want) > 0 {
+		released := accountClaims(acct, ar.GetGrantedScopes())
+		for _, k := range want {
+			if v, ok := released[k]; ok {
+				c.Add(k, v)
+			}
+		}
+	}
+	return sess, nil
+}
+
+// FlowDetails tells the pages what a flow is about.
+func (h *Handler) FlowDetails(ctx context.Context, f *flow.Flow) (web.FlowDetails, error) {
+	ar, err := h.replay(ctx, f)
+	if err != nil {
+		return web.FlowDetails{}, err
+	}
+	d := web.FlowDetails{Scopes: ar.GetRequestedScopes(), LoginHint: ar.GetRequestForm().Get("login_hint")}
+	if u := ar.GetRedirectURI(); u != nil {
+		d.RedirectOrigin = u.Scheme + "://" + u.Host
+	}
+	if c, ok := ar.GetClient().(*Client); ok {
+		d.ClientName, d.FirstParty = c.Name, c.FirstParty
+	}
+	return d, nil
+}
+
+// NeedsConsent reports whether the consent page must be shown for a flow
+// whose person has signed in.
+func (h *Handler) NeedsConsent(ctx context.Context, f *flow.Flow) (bool, error) {
+	ar, p, err := h.resume(ctx, f)
+	if err != nil {
+		return false, err
+	}
+	return h.needsConsent(ctx, ar.GetClient(), f.AccountID, ar.GetRequestedScopes(), p.prompt["consent"])
+}
+
+// RequiresSecondFactor reports whether a flow whose person proved a
+// password for an account at level must also prove a second factor: the
+// request is not met with a password alone but is with a second factor.
+// (When neither is enough, the flow ends with
+// unmet_authentication_requirements when it finishes.)
+func (h *Handler) RequiresSecondFactor(ctx context.Context, f *flow.Flow, level string) (bool, error) {
+	_, p, err := h.resume(ctx, f)
+	if err != nil {
+		return false, err
+	}
+	return p.req.needsSecondFactor(achievedACR(level, []string{"pwd"})), nil
+}
+
+// FinishFlow answers the client for a flow whose person signed in and
+// consented: a code, or an error if the request no longer holds.
+func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
+	ctx := r.Context()
+	ar, p, err := h.resume(ctx, f)
+	if err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
+	acct, err := h.Accounts.GetAccount(ctx, f.AccountID)
+	if err != nil || acct.Disabled() {
+		h.authorizeError(w, r, ar, fosite.ErrAccessDenied.WithHint("The account is not available."))
+		return
+	}
+	h.Flows.Delete(ctx, f.ID)
+	h.issue(w, r, ar, p, flow.Authentication{AccountID: f.AccountID, SessionID: f.SessionID, AuthTime: f.AuthTime, AMR: f.AMR, ACR: f.ACR}, acct)
+}
+
+// DenyFlow answers the client with access_denied.
+func (h *Handler) DenyFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
+	ar, err := h.replay(r.Context(), f)
+	h.Flows.Delete(r.Context(), f.ID)
+	if err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
+	h.authorizeError(w, r, ar, fosite.ErrAccessDenied.WithHint("The person declined the request."))
+}

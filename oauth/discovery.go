@@ -1,0 +1,103 @@
+package oauth
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// discoveryDocument is OpenID Connect Discovery 1.0 / RFC 8414 metadata.
+// It advertises exactly what Propusk honours: nothing more, nothing less.
+type discoveryDocument struct {
+	Issuer                             string   `json:"issuer"`
+	AuthorizationEndpoint              string   `json:"authorization_endpoint"`
+	TokenEndpoint                      string   `json:"token_endpoint"`
+	UserinfoEndpoint                   string   `json:"userinfo_endpoint"`
+	JWKSURI                            string   `json:"jwks_uri"`
+	IntrospectionEndpoint              string   `json:"introspection_endpoint"`
+	RevocationEndpoint                 string   `json:"revocation_endpoint"`
+	PushedAuthorizationRequestEndpoint string   `json:"pushed_authorization_request_endpoint"`
+	EndSessionEndpoint                 string   `json:"end_session_endpoint"`
+	ScopesSupported                    []string `json:"scopes_supported"`
+	ResponseTypesSupported             []string `json:"response_types_supported"`
+	ResponseModesSupported             []string `json:"response_modes_supported"`
+	GrantTypesSupported                []string `json:"grant_types_supported"`
+	SubjectTypesSupported              []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported   []string `json:"id_token_signing_alg_values_supported"`
+	TokenEndpointAuthMethodsSupported  []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported      []string `json:"code_challenge_methods_supported"`
+	ClaimsSupported                    []string `json:"claims_supported"`
+	ClaimsParameterSupported           bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported          bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
+	ACRValuesSupported                 []string `json:"acr_values_supported"`
+	UILocalesSupported                 []string `json:"ui_locales_supported"`
+	ClaimsLocalesSupported             []string `json:"claims_locales_supported"`
+	PromptValuesSupported              []string `json:"prompt_values_supported"`
+	AuthorizationResponseIssParameter  bool     `json:"authorization_response_iss_parameter_supported"`
+	FrontchannelLogoutSupported        bool     `json:"frontchannel_logout_supported"`
+	BackchannelLogoutSupported         bool     `json:"backchannel_logout_supported"`
+}
+
+func (h *Handler) discoveryDoc() discoveryDocument {
+	iss := h.Config.Issuer
+	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+	return discoveryDocument{
+		Issuer:                             iss,
+		AuthorizationEndpoint:              iss + PathAuthorize,
+		TokenEndpoint:                      iss + PathToken,
+		UserinfoEndpoint:                   iss + PathUserinfo,
+		JWKSURI:                            iss + PathJWKS,
+		IntrospectionEndpoint:              iss + PathIntrospect,
+		RevocationEndpoint:                 iss + PathRevoke,
+		PushedAuthorizationRequestEndpoint: iss + PathPAR,
+		EndSessionEndpoint:                 iss + PathEndSession,
+		ScopesSupported:                    ScopesSupported,
+		ResponseTypesSupported:             []string{"code"},
+		ResponseModesSupported:             []string{"query", "form_post"},
+		GrantTypesSupported:                []string{"authorization_code", "refresh_token", "client_credentials"},
+		SubjectTypesSupported:              []string{"public"},
+		IDTokenSigningAlgValuesSupported:   SigningAlgorithms,
+		TokenEndpointAuthMethodsSupported:  authMethods,
+		TokenEndpointAuthSigningAlgs:       []string{"ES256", "PS256"},
+		IntrospectionAuthMethodsSupported:  []string{"client_secret_basic"},
+		RevocationAuthMethodsSupported:     authMethods,
+		CodeChallengeMethodsSupported:      []string{"S256"},
+		ClaimsSupported:                    ClaimsSupported,
+		ClaimsParameterSupported:           true,
+		RequestParameterSupported:          false,
+		RequestURIParameterSupported:       false,
+		ACRValuesSupported:                 ACRValuesSupported,
+		UILocalesSupported:                 []string{"ru", "en"},
+		ClaimsLocalesSupported:             []string{"ru", "en"},
+		PromptValuesSupported:              []string{"none", "login", "consent"},
+		AuthorizationResponseIssParameter:  true,
+	}
+}
+
+func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, h.discoveryDoc())
+}
+
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
+	set, err := h.Keys.Published(r.Context())
+	if err != nil {
+		h.Logger.ErrorContext(r.Context(), "publish jwks", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
+	// Short enough that a rotated-in key (published an hour ahead) reaches
+	// every relying party before it signs.
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	json.NewEncoder(w).Encode(set)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

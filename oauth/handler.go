@@ -1,0 +1,108 @@
+package oauth
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/ory/fosite"
+
+	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/consent"
+	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/web"
+)
+
+// Handler serves the provider's endpoints. Its fields are its dependencies,
+// set once by cmd before Mount.
+type Handler struct {
+	Config   Config
+	Storage  *Storage
+	Keys     *KeySet
+	Accounts store.Accounts
+	Sessions *accounts.Sessions
+	Flows    *flow.Service
+	Consents *consent.Service
+	Ring     *seal.Ring
+	Pages    *web.Renderer
+	Logger   *slog.Logger
+	Now      func() time.Time
+
+	provider fosite.OAuth2Provider
+	fosite   *fosite.Config
+}
+
+// SessionCookie is the SSO session cookie's name.
+const SessionCookie = "propusk_session"
+
+// Init composes fosite; Mount calls it.
+func (h *Handler) Init() error {
+	if h.provider != nil {
+		return nil
+	}
+	cfg := h.Config
+	cfg.withDefaults()
+	if cfg.SigningKey == nil {
+		cfg.SigningKey = func(ctx context.Context) (any, error) {
+			return h.Keys.FositeSigningKey(ctx, signingAlg(ctx))
+		}
+	}
+	if cfg.VerifyJWT == nil {
+		cfg.VerifyJWT = h.verifyJWT
+	}
+	p, fc, err := newFosite(cfg, h.Storage)
+	if err != nil {
+		return err
+	}
+	h.Config, h.provider, h.fosite = cfg, p, fc
+	return nil
+}
+
+// Mount registers the endpoints on r.
+func (h *Handler) Mount(r *mux.Router) error {
+	if err := h.Init(); err != nil {
+		return err
+	}
+	r.HandleFunc(PathDiscovery, h.discovery).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathJWKS, h.jwks).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathAuthorize, h.authorize).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(PathPAR, h.par).Methods(http.MethodPost)
+	r.HandleFunc(PathToken, h.token).Methods(http.MethodPost)
+	r.HandleFunc(PathIntrospect, h.introspect).Methods(http.MethodPost)
+	r.HandleFunc(PathRevoke, h.revoke).Methods(http.MethodPost)
+	r.HandleFunc(PathUserinfo, h.userinfo).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(PathEndSession, h.endSession).Methods(http.MethodGet, http.MethodPost)
+	return nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (h *Handler) secureCookies() bool {
+	u, err := url.Parse(h.Config.Issuer)
+	return err == nil && u.Scheme == "https"
+}
+
+// signingAlgKey carries the ID-token algorithm a client registered for, so
+// the key getter fosite calls picks the matching key.
+type signingAlgKey struct{}
+
+func withSigningAlg(ctx context.Context, alg string) context.Context {
+	return context.WithValue(ctx, signingAlgKey{}, alg)
+}
+
+func signingAlg(ctx context.Context) string {
+	if alg, _ := ctx.Value(signingAlgKey{}).(string); alg != "" {
+		return alg
+	}
+	return AlgES256
+}

@@ -1,0 +1,365 @@
+package oauth
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	josev3 "github.com/go-jose/go-jose/v3"
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/store"
+)
+
+// Signing algorithms Propusk signs with: ES256 by default, RS256 for
+// relying parties that register for it.
+const (
+	AlgES256 = "ES256"
+	AlgRS256 = "RS256"
+)
+
+// SigningAlgorithms lists them, default first.
+var SigningAlgorithms = []string{AlgES256, AlgRS256}
+
+// Key lifecycle defaults.
+const (
+	// DefaultPublishAhead is how long a rotated-in key is published before
+	// it signs, so relying parties that cache the JWKS have it by then.
+	DefaultPublishAhead = time.Hour
+	// DefaultRetiredPublished is how long a key stays in the JWKS after a
+	// newer one took over: longer than any token it signed lives.
+	DefaultRetiredPublished = 24 * time.Hour
+	// DefaultRetiredKept is how long a retired key is kept (unpublished) to
+	// verify id_token_hint values, which may be old and expired.
+	DefaultRetiredKept = 30 * 24 * time.Hour
+	// keyCacheTTL bounds how stale a node's view of the keys may be; the
+	// publish-ahead period is far longer, so no node signs with a key the
+	// others have not published.
+	keyCacheTTL = 10 * time.Second
+)
+
+// KeySet is the provider's signing keys, kept in the database so every node
+// signs and publishes the same ones.
+type KeySet struct {
+	Store store.SigningKeys
+	Ring  *seal.Ring
+	Now   func() time.Time
+
+	RetiredPublished time.Duration // 0: DefaultRetiredPublished
+	RetiredKept      time.Duration // 0: DefaultRetiredKept
+
+	mu       sync.Mutex
+	loaded   []key
+	loadedAt time.Time
+}
+
+// key is a stored key, opened.
+type key struct {
+	store.SigningKey
+	private *jose.JSONWebKey
+	public  jose.JSONWebKey
+	fosite  *josev3.JSONWebKey // the private key as fosite v0.49 takes it
+}
+
+func (ks *KeySet) now() time.Time {
+	if ks.Now != nil {
+		return ks.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (ks *KeySet) retiredPublished() time.Duration {
+	if ks.RetiredPublished > 0 {
+		return ks.RetiredPublished
+	}
+	return DefaultRetiredPublished
+}
+
+func (ks *KeySet) retiredKept() time.Duration {
+	if ks.RetiredKept > 0 {
+		return ks.RetiredKept
+	}
+	return DefaultRetiredKept
+}
+
+func privateAD(id string) seal.AD {
+	return seal.AD{Table: "signing_keys", Column: "private", Row: id}
+}
+
+// Ensure creates a key for every algorithm that has none, signing at once
+// (there is nothing to publish ahead of on a fresh install). Two nodes
+// starting together may both create one; both keys are published and the
+// later one signs, which is harmless.
+func (ks *KeySet) Ensure(ctx context.Context) error {
+	keys, err := ks.Store.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("list signing keys: %w", err)
+	}
+	have := map[string]bool{}
+	for _, k := range keys {
+		have[k.Algorithm] = true
+	}
+	for _, alg := range SigningAlgorithms {
+		if !have[alg] {
+			if _, err := ks.create(ctx, alg, ks.now()); err != nil {
+				return err
+			}
+		}
+	}
+	ks.invalidate()
+	return nil
+}
+
+// Rotate creates a new key for alg that is published now and signs after
+// publishAhead. It returns the new key's ID.
+func (ks *KeySet) Rotate(ctx context.Context, alg string, publishAhead time.Duration) (string, error) {
+	if publishAhead < 0 {
+		return "", errors.New("publish-ahead period must not be negative")
+	}
+	k, err := ks.create(ctx, alg, ks.now().Add(publishAhead))
+	if err != nil {
+		return "", err
+	}
+	ks.invalidate()
+	return k.ID, nil
+}
+
+func (ks *KeySet) create(ctx context.Context, alg string, signFrom time.Time) (store.SigningKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case AlgES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case AlgRS256:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		return store.SigningKey{}, fmt.Errorf("unsupported signing algorithm %q (want ES256 or RS256)", alg)
+	}
+	if err != nil {
+		return store.SigningKey{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	jwk := jose.JSONWebKey{Key: priv, Algorithm: alg, Use: "sig"}
+	pub := jwk.Public()
+	thumb, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return store.SigningKey{}, fmt.Errorf("key thumbprint: %w", err)
+	}
+	// The kid is the RFC 7638 thumbprint: stable, unique, and it reveals
+	// nothing a relying party cannot compute from the public key.
+	jwk.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
+	privJSON, err := jwk.MarshalJSON()
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	pub.KeyID = jwk.KeyID
+	pubJSON, err := pub.MarshalJSON()
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	sealed, err := ks.Ring.Seal(privJSON, privateAD(jwk.KeyID))
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	now := ks.now()
+	k := store.SigningKey{ID: jwk.KeyID, Algorithm: alg, Private: sealed, Public: pubJSON, CreatedAt: now, SignFrom: signFrom.UTC()}
+	if err := ks.Store.CreateSigningKey(ctx, k); err != nil {
+		return store.SigningKey{}, fmt.Errorf("store signing key: %w", err)
+	}
+	return k, nil
+}
+
+func (ks *KeySet) invalidate() {
+	ks.mu.Lock()
+	ks.loadedAt = time.Time{}
+	ks.mu.Unlock()
+}
+
+// keys returns every stored key, opened, reading the database at most once
+// per keyCacheTTL.
+func (ks *KeySet) keys(ctx context.Context) ([]key, error) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if !ks.loadedAt.IsZero() && time.Since(ks.loadedAt) < keyCacheTTL {
+		return ks.loaded, nil
+	}
+	stored, err := ks.Store.ListSigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	out := make([]key, 0, len(stored))
+	for _, s := range stored {
+		k := key{SigningKey: s}
+		if err := k.public.UnmarshalJSON(s.Public); err != nil {
+			return nil, fmt.Errorf("signing key %s: public part: %w", s.ID, err)
+		}
+		plain, err := ks.Ring.Open(s.Private, privateAD(s.ID))
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", s.ID, err)
+		}
+		var priv jose.JSONWebKey
+		if err := priv.UnmarshalJSON(plain); err != nil {
+			return nil, fmt.Errorf("signing key %s: private part: %w", s.ID, err)
+		}
+		k.private = &priv
+		// fosite v0.49 speaks go-jose v3, Propusk v4: the key crosses over
+		// as JSON, once per load rather than once per signature.
+		var v3 josev3.JSONWebKey
+		if err := json.Unmarshal(plain, &v3); err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", s.ID, err)
+		}
+		k.fosite = &v3
+		out = append(out, k)
+	}
+	ks.loaded, ks.loadedAt = out, time.Now()
+	return out, nil
+}
+
+// retiredAt says when k stopped signing: the SignFrom of the next key of the
+// same algorithm that has started signing, zero while k is current.
+func retiredAt(keys []key, i int, now time.Time) time.Time {
+	for _, n := range keys[i+1:] {
+		if n.Algorithm == keys[i].Algorithm && !n.SignFrom.After(now) {
+			return n.SignFrom
+		}
+	}
+	return time.Time{}
+}
+
+// Current returns the key that signs for alg now.
+func (ks *KeySet) Current(ctx context.Context, alg string) (*jose.JSONWebKey, error) {
+	k, err := ks.current(ctx, alg)
+	if err != nil {
+		return nil, err
+	}
+	return k.private, nil
+}
+
+// FositeSigningKey returns the current key for alg as the go-jose v3 key
+// fosite v0.49 signs with (its kid reaches the token header).
+func (ks *KeySet) FositeSigningKey(ctx context.Context, alg string) (*josev3.JSONWebKey, error) {
+	k, err := ks.current(ctx, alg)
+	if err != nil {
+		return nil, err
+	}
+	return k.fosite, nil
+}
+
+func (ks *KeySet) current(ctx context.Context, alg string) (*key, error) {
+	keys, err := ks.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := ks.now()
+	var cur *key
+	for i := range keys { // oldest SignFrom first: the last eligible wins
+		if keys[i].Algorithm == alg && !keys[i].SignFrom.After(now) {
+			cur = &keys[i]
+		}
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("no %s signing key: run propusk serve once, or propusk keys rotate", alg)
+	}
+	return cur, nil
+}
+
+// Published is the JWKS: every key that signs, will sign, or signed
+// recently enough that tokens it signed may still be alive.
+func (ks *KeySet) Published(ctx context.Context) (jose.JSONWebKeySet, error) {
+	keys, err := ks.keys(ctx)
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	now := ks.now()
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	for i, k := range keys {
+		if r := retiredAt(keys, i, now); !r.IsZero() && now.After(r.Add(ks.retiredPublished())) {
+			continue
+		}
+		set.Keys = append(set.Keys, k.public)
+	}
+	return set, nil
+}
+
+// Verifier returns the public key with kid, published or retired but still
+// kept, for verifying id_token_hint values; false when there is none.
+func (ks *KeySet) Verifier(ctx context.Context, kid string) (jose.JSONWebKey, bool, error) {
+	keys, err := ks.keys(ctx)
+	if err != nil {
+		return jose.JSONWebKey{}, false, err
+	}
+	for _, k := range keys {
+		if k.ID == kid {
+			return k.public, true, nil
+		}
+	}
+	return jose.JSONWebKey{}, false, nil
+}
+
+// Prune deletes keys retired for longer than the keep period and returns
+// their IDs. The sweeper calls it; it is never on a request path.
+func (ks *KeySet) Prune(ctx context.Context) ([]string, error) {
+	keys, err := ks.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := ks.now()
+	var gone []string
+	for i, k := range keys {
+		if r := retiredAt(keys, i, now); !r.IsZero() && now.After(r.Add(ks.retiredKept())) {
+			if err := ks.Store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return gone, fmt.Errorf("delete signing key %s: %w", k.ID, err)
+			}
+			gone = append(gone, k.ID)
+		}
+	}
+	if len(gone) > 0 {
+		ks.invalidate()
+	}
+	return gone, nil
+}
+
+// KeyInfo describes a key for people (propusk keys list).
+type KeyInfo struct {
+	ID        string    `json:"kid"`
+	Algorithm string    `json:"alg"`
+	CreatedAt time.Time `json:"created_at"`
+	SignFrom  time.Time `json:"sign_from"`
+	State     string    `json:"state"` // next | current | retired (published) | retired (kept)
+}
+
+// Describe lists every key with its state now.
+func (ks *KeySet) Describe(ctx context.Context) ([]KeyInfo, error) {
+	ks.invalidate()
+	keys, err := ks.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := ks.now()
+	out := make([]KeyInfo, 0, len(keys))
+	for i, k := range keys {
+		info := KeyInfo{ID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt, SignFrom: k.SignFrom}
+		r := retiredAt(keys, i, now)
+		switch {
+		case k.SignFrom.After(now):
+			info.State = "next"
+		case r.IsZero():
+			info.State = "current"
+		case now.After(r.Add(ks.retiredPublished())):
+			info.State = "retired (kept)"
+		default:
+			info.State = "retired (published)"
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}

@@ -1,0 +1,143 @@
+package oauth
+
+import (
+	"crypto/rand"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/propusk/propusk/internal/seal"
+)
+
+func testRing(t *testing.T) *seal.Ring {
+	t.Helper()
+	k := make([]byte, 32)
+	rand.Read(k)
+	r, err := seal.NewRing(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func kids(t *testing.T, ks *KeySet) []string {
+	t.Helper()
+	set, err := ks.Published(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range set.Keys {
+		if !k.IsPublic() {
+			t.Fatalf("JWKS publishes a private key: %s", k.KeyID)
+		}
+		out = append(out, k.KeyID)
+	}
+	return out
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestKeyRotationLifecycle(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db backendDB) {
+		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		ring := testRing(t)
+		node := func() *KeySet { return &KeySet{Store: db, Ring: ring, Now: func() time.Time { return now }} }
+		ks := node()
+		ctx := t.Context()
+		if err := ks.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := node().Ensure(ctx); err != nil { // a second node starting: no new keys
+			t.Fatal(err)
+		}
+		es1, err := ks.Current(ctx, AlgES256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs1, err := ks.Current(ctx, AlgRS256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kids(t, ks); len(got) != 2 || !contains(got, es1.KeyID) || !contains(got, rs1.KeyID) {
+			t.Fatalf("published after Ensure: %v", got)
+		}
+
+		es2, err := ks.Rotate(ctx, AlgES256, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur, _ := node().Current(ctx, AlgES256); cur.KeyID != es1.KeyID {
+			t.Fatal("a rotated-in key signs before its publish-ahead period is over")
+		}
+		if !contains(kids(t, node()), es2) {
+			t.Fatal("the next key is not published ahead")
+		}
+
+		now = now.Add(time.Hour)
+		for _, n := range []*KeySet{ks, node()} { // every node agrees
+			if cur, _ := n.Current(ctx, AlgES256); cur.KeyID != es2 {
+				t.Fatalf("after the publish-ahead period the signing key is %s, want %s", cur.KeyID, es2)
+			}
+		}
+		if !contains(kids(t, ks), es1.KeyID) {
+			t.Fatal("the retired key left the JWKS while tokens it signed may live")
+		}
+		if cur, _ := ks.Current(ctx, AlgRS256); cur.KeyID != rs1.KeyID {
+			t.Fatal("rotating ES256 changed the RS256 key")
+		}
+
+		now = now.Add(DefaultRetiredPublished + time.Minute)
+		if contains(kids(t, ks), es1.KeyID) {
+			t.Fatal("a long-retired key is still published")
+		}
+		if _, ok, err := ks.Verifier(ctx, es1.KeyID); err != nil || !ok {
+			t.Fatalf("a retired key no longer verifies id_token_hint: ok=%v err=%v", ok, err)
+		}
+		if gone, err := ks.Prune(ctx); err != nil || len(gone) != 0 {
+			t.Fatalf("pruned too early: %v %v", gone, err)
+		}
+
+		now = now.Add(DefaultRetiredKept)
+		gone, err := ks.Prune(ctx)
+		if err != nil || len(gone) != 1 || gone[0] != es1.KeyID {
+			t.Fatalf("prune = %v, %v; want [%s]", gone, err, es1.KeyID)
+		}
+		if _, ok, _ := ks.Verifier(ctx, es1.KeyID); ok {
+			t.Fatal("pruned key still verifies")
+		}
+		v3, err := ks.FositeSigningKey(ctx, AlgES256)
+		if err != nil || v3.KeyID != es2 || v3.IsPublic() {
+			t.Fatalf("fosite signing key: kid %q public %v err %v", v3.KeyID, v3.IsPublic(), err)
+		}
+	})
+}
+
+func TestKeysNeedTheRightSecretsKey(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db backendDB) {
+		ks := &KeySet{Store: db, Ring: testRing(t)}
+		if err := ks.Ensure(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		other := &KeySet{Store: db, Ring: testRing(t)}
+		if _, err := other.Current(t.Context(), AlgES256); !errors.Is(err, seal.ErrUnknownKey) {
+			t.Fatalf("keys opened with another secrets key: err = %v", err)
+		}
+		stored, _ := db.ListSigningKeys(t.Context())
+		for _, k := range stored {
+			if len(k.Private) == 0 || string(k.Private[:1]) == "{" {
+				t.Fatalf("private key %s stored in the clear", k.ID)
+			}
+		}
+		if _, err := ks.Rotate(t.Context(), "HS256", 0); err == nil {
+			t.Fatal("rotation to an unsupported algorithm accepted")
+		}
+	})
+}

@@ -1,0 +1,75 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/ory/fosite"
+
+	"github.com/propusk/propusk/web"
+)
+
+// respond sends an authorization response (success or error parameters)
+// to the client's validated redirect URI, in the response mode it asked
+// for, with iss added (RFC 9207) so a client talking to several providers
+// can tell whose response it got (mix-up attacks).
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, params url.Values) {
+	params.Set("iss", h.Config.Issuer)
+	if st := ar.GetState(); st != "" && params.Get("state") == "" {
+		params.Set("state", st)
+	}
+	target := *ar.GetRedirectURI()
+	w.Header().Set("Cache-Control", "no-store")
+	if ar.GetResponseMode() == fosite.ResponseModeFormPost {
+		view := web.FormPostView{Action: target.String()}
+		for k, vs := range params {
+			for _, v := range vs {
+				view.Params = append(view.Params, [2]string{k, v})
+			}
+		}
+		web.AllowFormAction(w, target.Scheme+"://"+target.Host)
+		lang := web.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
+		if err := h.Pages.Render(w, r, http.StatusOK, lang, web.FormPostPage, view); err != nil {
+			h.Logger.ErrorContext(r.Context(), "render form_post response", "err", err)
+		}
+		return
+	}
+	q := target.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	target.RawQuery = q.Encode()
+	http.Redirect(w, r, target.String(), http.StatusSeeOther)
+}
+
+// authorizeError answers a failed authorization request. When fosite has
+// validated the redirect URI against the client, the error goes back to
+// the client; otherwise (unknown client, unregistered redirect URI) the
+// person sees an error page and is never redirected: redirecting to an
+// unchecked URI would make Propusk an open redirector.
+func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	h.logOAuthError(r, "authorization refused", rfc)
+	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
+		if rfc.CodeField >= http.StatusInternalServerError || errors.Is(err, errStorage) {
+			// Propusk's own failure (a database gone away), not the
+			// request's: "try again", not "bad request".
+			h.pageError(w, r, web.Unavailable(err))
+			return
+		}
+		h.pageError(w, r, web.BadRequest(err))
+		return
+	}
+	params := url.Values{"error": {rfc.ErrorField}}
+	if d := rfc.GetDescription(); d != "" {
+		params.Set("error_description", d)
+	}
+	h.respond(w, r, ar, params)
+}
+
+// pageError shows a localized error page with a reference that is also
+// logged.
+func (h *Handler) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	h.Pages.Error(w, r, web.ChooseLanguage(r, r.URL.Query().Get("ui_locales")), h.Logger, err)
+}

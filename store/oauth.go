@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Kinds of OAuthRecord: what fosite persists, one row per token or
+// per pending request.
+const (
+	OAuthCode    = "code"    // authorization code, by signature
+	OAuthAccess  = "access"  // access token, by signature
+	OAuthRefresh = "refresh" // refresh token, by signature
+	OAuthPKCE    = "pkce"    // PKCE challenge of a code, by code signature
+	OAuthOIDC    = "oidc"    // OpenID Connect request of a code, by a hash of the code
+	OAuthPAR     = "par"     // pushed authorization request, by request_uri
+)
+
+// OAuthRecord is one persisted OAuth request: a token, a code, or the
+// request context stored with it. Tokens are kept by signature only, never
+// in the clear; Data is the serialised request, sealed by package oauth.
+type OAuthRecord struct {
+	Kind      string
+	Signature string
+	// RequestID is shared by everything issued from one authorization (the
+	// code, its tokens, every rotated refresh token): revoking a family is
+	// by RequestID.
+	RequestID string
+	ClientID  string
+	Subject   string
+	// SessionID names the SSO session the grant came from, so logout can
+	// find every client holding tokens from it; empty for client
+	// credentials.
+	SessionID string
+	// AccessSignature links a refresh token to the access token issued
+	// with it.
+	AccessSignature string
+	Active          bool
+	RequestedAt     time.Time
+	ExpiresAt       time.Time // the sweeper deletes the row after this
+	Data            []byte
+}
+
+// OAuthRecords stores OAuth requests. Single use (codes) and rotation
+// (refresh tokens) are conditional writes that exactly one concurrent
+// caller can win.
+type OAuthRecords interface {
+	// CreateOAuthRecord inserts r; ErrAlreadyExists when (Kind, Signature)
+	// is taken.
+	CreateOAuthRecord(ctx context.Context, r OAuthRecord) error
+	// GetOAuthRecord returns the row whether active or not (fosite must see
+	// a used code or a rotated refresh token to detect a replay);
+	// ErrNotFound when there is none.
+	GetOAuthRecord(ctx context.Context, kind, signature string) (OAuthRecord, error)
+	// DeleteOAuthRecord removes one row; ErrNotFound when there is none.
+	DeleteOAuthRecord(ctx context.Context, kind, signature string) error
+	// DeactivateOAuthRecord turns an active row inactive in one conditional
+	// write. ErrNotFound when no active row matched: the record is unknown,
+	// or another caller deactivated it first.
+	DeactivateOAuthRecord(ctx context.Context, kind, signature string) error
+	// DeactivateOAuthRecordsByRequest turns every active row of kind and
+	// requestID inactive and says how many it changed.
+	DeactivateOAuthRecordsByRequest(ctx context.Context, kind, requestID string) (int, error)
+	// DeleteOAuthRecordsByRequest removes every row of kind and requestID
+	// and says how many it removed.
+	DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID string) (int, error)
+	// DeleteExpiredOAuthRecords removes at most limit rows whose ExpiresAt
+	// is before before, and says how many it removed. The sweeper calls it
+	// in a loop; it is never on a request path.
+	DeleteExpiredOAuthRecords(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// ClientAssertions remembers the IDs (jti) of client-assertion JWTs until
+// they expire, so each is accepted once.
+type ClientAssertions interface {
+	// UseClientAssertion records jti as used until expiresAt. A jti already
+	// recorded and unexpired at now gives ErrAlreadyExists (a replay); an
+	// expired record is replaced. It is one insert-or-update, so two
+	// concurrent uses of one jti cannot both succeed.
+	UseClientAssertion(ctx context.Context, jti string, expiresAt, now time.Time) error
+	// ClientAssertionExpiry returns when the record of jti expires;
+	// ErrNotFound when there is none.
+	ClientAssertionExpiry(ctx context.Context, jti string) (time.Time, error)
+	// DeleteExpiredClientAssertions removes at most limit expired records.
+	DeleteExpiredClientAssertions(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// TxController is a Transactor with explicit begin, commit and rollback,
+// for libraries (fosite) that drive transactions that way. BeginTx returns
+// a context carrying the transaction; CommitTx and RollbackTx end it and
+// are no-ops for a context whose transaction was joined rather than begun.
+type TxController interface {
+	BeginTx(ctx context.Context) (context.Context, error)
+	CommitTx(ctx context.Context) error
+	RollbackTx(ctx context.Context) error
+}
+
+// SigningKey is one of the provider's token-signing keys. Keys are
+// published (JWKS) from CreatedAt, sign from SignFrom, and stop signing when
+// a newer key's SignFrom arrives; package oauth decides how long a retired
+// key stays published and kept.
+type SigningKey struct {
+	ID        string // kid
+	Algorithm string // ES256 | RS256
+	// Private is the private JWK, sealed (internal/seal) by package oauth.
+	Private []byte
+	// Public is the public JWK as JSON.
+	Public    []byte
+	CreatedAt time.Time
+	SignFrom  time.Time
+}
+
+// SigningKeys stores signing keys. Every node reads the same set, so all
+// agree on which key signs and which keys verify.
+type SigningKeys interface {
+	// CreateSigningKey inserts k; ErrAlreadyExists when the ID is taken.
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns every key, oldest SignFrom first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// DeleteSigningKey removes a key; ErrNotFound when there is none.
+	DeleteSigningKey(ctx context.Context, id string) error
+}

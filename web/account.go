@@ -1,0 +1,387 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"golang.org/x/text/language"
+
+	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/mfa"
+	"github.com/propusk/propusk/store"
+)
+
+// provider is the Provider that finishes f: the relying party's (package
+// oauth), or, for a local flow of Propusk's own pages, localProvider.
+func (h *Handler) provider(f *flow.Flow) Provider {
+	if f.Local() {
+		return localProvider{h}
+	}
+	return h.Provider
+}
+
+// localProvider finishes local flows: no consent, no requirement beyond
+// the account's own second factor, and back to the flow's local path.
+type localProvider struct{ h *Handler }
+
+func (localProvider) FlowDetails(context.Context, *flow.Flow) (FlowDetails, error) {
+	return FlowDetails{}, nil
+}
+
+func (localProvider) NeedsConsent(context.Context, *flow.Flow) (bool, error) { return false, nil }
+
+func (localProvider) RequiresSecondFactor(context.Context, *flow.Flow, string) (bool, error) {
+	return false, nil
+}
+
+func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
+	p.h.Flows.Delete(r.Context(), f.ID)
+	target := f.ReturnTo
+	if !IsLocalPath(target) {
+		target = "/account"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (p localProvider) DenyFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
+	p.h.Flows.Delete(r.Context(), f.ID)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// FreshSignIn is how recent the last sign-in must be for changing the
+// password, adding or removing an authenticator, or making new recovery
+// codes: a session left open on a shared computer must not be enough.
+const FreshSignIn = 5 * time.Minute
+
+// accountCSRFCookie carries the account forms' token (double submit, a
+// SameSite=Strict cookie): these forms belong to no flow.
+const accountCSRFCookie = "propusk_account"
+
+// mountAccount registers the account page and its forms.
+func (h *Handler) mountAccount(r *mux.Router) {
+	r.HandleFunc("/account", h.account).Methods(http.MethodGet)
+	r.HandleFunc("/account/reauth", h.accountReauth).Methods(http.MethodGet)
+	post := func(path string, fn http.HandlerFunc) {
+		r.Handle(path, CrossOrigin(fn)).Methods(http.MethodPost)
+	}
+	// The forms' addresses answer a GET (a language switch from a page a
+	// form returned, a reload) with the account page.
+	r.HandleFunc("/account/{form:.+}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+	}).Methods(http.MethodGet)
+	post("/account/authenticators", h.accountAdd)
+	post("/account/authenticators/confirm", h.accountConfirm)
+	post("/account/authenticators/remove", h.accountRemove)
+	post("/account/recovery-codes", h.accountRecoveryCodes)
+	post("/account/password", h.accountPassword)
+}
+
+// signedIn returns the person's live session and account; ok false means
+// there is none (the caller sends them to sign in).
+func (h *Handler) signedIn(r *http.Request) (store.BrowserSession, store.Account, bool, error) {
+	c, err := r.Cookie(h.SessionCookie)
+	if err != nil {
+		return store.BrowserSession{}, store.Account{}, false, nil
+	}
+	bs, err := h.Sessions.Lookup(r.Context(), c.Value)
+	if errors.Is(err, accounts.ErrNoSession) {
+		return store.BrowserSession{}, store.Account{}, false, nil
+	}
+	if err != nil {
+		return store.BrowserSession{}, store.Account{}, false, err
+	}
+	acct, err := h.Accounts.Store.GetAccount(r.Context(), bs.AccountID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled()) {
+		return store.BrowserSession{}, store.Account{}, false, nil
+	}
+	if err != nil {
+		return store.BrowserSession{}, store.Account{}, false, err
+	}
+	return bs, acct, true, nil
+}
+
+// signIn sends the person through a local flow and back to returnTo.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, returnTo string) {
+	f, _, err := h.Flows.StartLocal(r.Context(), returnTo, ChooseLanguage(r, "").String())
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+}
+
+func (h *Handler) fresh(bs store.BrowserSession) bool {
+	return h.now().Sub(bs.AuthTime) <= FreshSignIn
+}
+
+// accountToken issues the account forms' token (double submit).
+func (h *Handler) accountToken(w http.ResponseWriter) string {
+	return IssueFormCookie(w, accountCSRFCookie, "/account", h.SecureCookies)
+}
+
+// accountPost runs the checks every account form shares: signed in (else
+// sign in and come back to the page), the form's token, and, when
+// sensitive, a recent sign-in (else sign in again).
+func (h *Handler) accountPost(w http.ResponseWriter, r *http.Request, sensitive bool) (store.BrowserSession, store.Account, bool) {
+	bs, acct, ok, err := h.signedIn(r)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return bs, acct, false
+	}
+	if !ok {
+		h.signIn(w, r, "/account")
+		return bs, acct, false
+	}
+	if !FormCookieMatches(r, accountCSRFCookie) {
+		h.fail(w, r, nil, CSRF(errors.New("account form without its token")))
+		return bs, acct, false
+	}
+	if sensitive {
+		// Recent, and with the code for an account that has an
+		// authenticator: a password-only session from before the first app
+		// was added must not be enough to add or remove one.
+		enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID)
+		if err != nil {
+			h.fail(w, r, nil, err)
+			return bs, acct, false
+		}
+		if !h.fresh(bs) || (enrolled && !slices.Contains(bs.AMR, "otp")) {
+			h.signIn(w, r, "/account")
+			return bs, acct, false
+		}
+	}
+	return bs, acct, true
+}
+
+func (h *Handler) accountMeta(r *http.Request, acct store.Account) mfa.Meta {
+	return mfa.Meta{ActorID: acct.ID, RemoteAddr: clientAddr(r)}
+}
+
+// account shows the account page, or sends a signed-out person to sign in
+// and back.
+func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
+	bs, acct, ok, err := h.signedIn(r)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	if !ok {
+		h.signIn(w, r, "/account")
+		return
+	}
+	notice := ""
+	switch n := r.URL.Query().Get("notice"); n {
+	case "added", "removed", "password_changed", "codes_created":
+		notice = "account.notice." + n
+	}
+	h.renderAccount(w, r, bs, acct, AccountView{NoticeKey: notice}, http.StatusOK)
+}
+
+func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store.BrowserSession, acct store.Account, view AccountView, status int) {
+	ctx := r.Context()
+	auths, err := h.MFA.List(ctx, acct.ID)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	for _, a := range auths {
+		if a.ConfirmedAt.IsZero() {
+			continue
+		}
+		av := AuthenticatorView{ID: a.ID, Name: a.Name, Added: a.ConfirmedAt.Format(time.DateOnly)}
+		if !a.LastUsedAt.IsZero() {
+			av.LastUsed = a.LastUsedAt.Format(time.DateOnly)
+		}
+		view.Authenticators = append(view.Authenticators, av)
+	}
+	if view.RecoveryCodesLeft, err = h.MFA.RecoveryCodesLeft(ctx, acct.ID); err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	view.Username = acct.Username
+	view.Name = strings.TrimSpace(acct.GivenName + " " + acct.FamilyName)
+	view.FreshSignIn = h.fresh(bs)
+	view.CSRFToken = h.accountToken(w)
+	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), AccountPage, view); err != nil {
+		h.Logger.ErrorContext(ctx, "render account page", "err", err)
+	}
+}
+
+// accountLanguage is the account pages' language: the person's choice on
+// the switcher, else the account's preferred locale, else the browser's.
+func accountLanguage(r *http.Request, acct store.Account) language.Tag {
+	if _, err := r.Cookie(LanguageCookie); err == nil {
+		return ChooseLanguage(r, "")
+	}
+	return ChooseLanguage(r, acct.Locale)
+}
+
+// accountReauth signs the person in again (a fresh sign-in for a
+// sensitive change) and comes back to the page.
+func (h *Handler) accountReauth(w http.ResponseWriter, r *http.Request) {
+	h.signIn(w, r, "/account")
+}
+
+// accountAdd begins adding an authenticator app.
+func (h *Handler) accountAdd(w http.ResponseWriter, r *http.Request) {
+	bs, acct, ok := h.accountPost(w, r, true)
+	if !ok {
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if len([]rune(name)) > 64 {
+		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.name"}, http.StatusBadRequest)
+		return
+	}
+	enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	// A second app needs the first proven: the fresh sign-in of an
+	// enrolled account included its code.
+	en, err := h.MFA.Begin(r.Context(), acct.ID, acct.Username, name, enrolled, h.accountMeta(r, acct))
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	h.renderAccountEnrol(w, r, acct, en, "", http.StatusOK)
+}
+
+func (h *Handler) renderAccountEnrol(w http.ResponseWriter, r *http.Request, acct store.Account, en mfa.Enrolment, errorKey string, status int) {
+	view := EnrolView{Action: "/account/authenticators/confirm", CSRFToken: h.accountToken(w), Username: acct.Username, ErrorKey: errorKey}
+	view.withEnrolment(en)
+	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), EnrolPage, view); err != nil {
+		h.Logger.ErrorContext(r.Context(), "render enrolment page", "err", err)
+	}
+}
+
+// accountConfirm finishes adding an authenticator with its first code.
+func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) {
+	_, acct, ok := h.accountPost(w, r, true)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	enrolled, err := h.MFA.Enrolled(ctx, acct.ID)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	id := r.PostFormValue("enrolment")
+	err = h.MFA.Confirm(ctx, acct.ID, id, r.PostFormValue("code"), enrolled, h.accountMeta(r, acct))
+	if err == nil {
+		if enrolled {
+			http.Redirect(w, r, "/account?notice=added", http.StatusSeeOther)
+			return
+		}
+		codes, err := h.MFA.NewRecoveryCodes(ctx, acct.ID, h.accountMeta(r, acct))
+		if err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
+		h.renderCodes(w, r, acct, codes, "added")
+		return
+	}
+	if errors.Is(err, mfa.ErrEnrolmentDone) || errors.Is(err, mfa.ErrNoAuthenticator) {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	key, _, status, known := mfaError(err)
+	if !known {
+		h.fail(w, r, nil, err)
+		return
+	}
+	en, rerr := h.MFA.Reshow(ctx, acct.ID, id, acct.Username)
+	if rerr != nil {
+		h.fail(w, r, nil, rerr)
+		return
+	}
+	h.renderAccountEnrol(w, r, acct, en, key, status)
+}
+
+func (h *Handler) renderCodes(w http.ResponseWriter, r *http.Request, acct store.Account, codes []string, notice string) {
+	view := RecoveryCodesView{Codes: codes, Next: "/account?notice=" + notice}
+	if err := h.Pages.Render(w, r, http.StatusOK, accountLanguage(r, acct), RecoveryCodesPage, view); err != nil {
+		h.Logger.ErrorContext(r.Context(), "render recovery codes", "err", err)
+	}
+}
+
+// accountRemove removes one authenticator app.
+func (h *Handler) accountRemove(w http.ResponseWriter, r *http.Request) {
+	_, acct, ok := h.accountPost(w, r, true)
+	if !ok {
+		return
+	}
+	err := h.MFA.Remove(r.Context(), acct.ID, r.PostFormValue("authenticator"), h.accountMeta(r, acct))
+	if err != nil && !errors.Is(err, mfa.ErrNoAuthenticator) {
+		h.fail(w, r, nil, err)
+		return
+	}
+	http.Redirect(w, r, "/account?notice=removed", http.StatusSeeOther)
+}
+
+// accountRecoveryCodes makes a new set of recovery codes; the old set
+// stops working at once.
+func (h *Handler) accountRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	_, acct, ok := h.accountPost(w, r, true)
+	if !ok {
+		return
+	}
+	if enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID); err != nil || !enrolled {
+		if err == nil {
+			err = BadRequest(errors.New("recovery codes without an authenticator"))
+		}
+		h.fail(w, r, nil, err)
+		return
+	}
+	codes, err := h.MFA.NewRecoveryCodes(r.Context(), acct.ID, h.accountMeta(r, acct))
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	h.renderCodes(w, r, acct, codes, "codes_created")
+}
+
+// accountPassword changes the password: the current one again, and a new
+// one that follows the rules.
+func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
+	bs, acct, ok := h.accountPost(w, r, true)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	if _, err := h.Accounts.Authenticate(ctx, acct.Username, r.PostFormValue("current_password")); err != nil {
+		if errors.Is(err, accounts.ErrInvalidCredentials) {
+			h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.password_wrong"}, http.StatusUnauthorized)
+			return
+		}
+		h.fail(w, r, nil, err)
+		return
+	}
+	next := r.PostFormValue("new_password")
+	if err := accounts.CheckPassword(next, acct.Username); err != nil {
+		var pe *accounts.PasswordError
+		view := AccountView{}
+		if errors.As(err, &pe) {
+			for _, p := range pe.Problems {
+				view.PasswordProblems = append(view.PasswordProblems, "password."+p.Code)
+			}
+		}
+		h.renderAccount(w, r, bs, acct, view, http.StatusBadRequest)
+		return
+	}
+	if err := h.Accounts.SetPassword(ctx, acct.ID, next); err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	h.Logger.InfoContext(ctx, "password changed", "account_id", acct.ID)
+	http.Redirect(w, r, "/account?notice=password_changed", http.StatusSeeOther)
+}

@@ -1,0 +1,35 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/propusk/propusk/internal/token"
+)
+
+// IssueFormCookie sets a fresh double-submit token for forms that belong
+// to no flow (the account page, the logout confirmation) in a
+// SameSite=Strict cookie named name, scoped to path, and returns it for
+// the form's csrf field.
+func IssueFormCookie(w http.ResponseWriter, name, path string, secure bool) string {
+	t := token.New()
+	http.SetCookie(w, &http.Cookie{Name: name, Value: t, Path: path, HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	return t
+}
+
+// FormCookieMatches reports whether a posted form's csrf field equals the
+// token in the cookie named name.
+func FormCookieMatches(r *http.Request, name string) bool {
+	c, err := r.Cookie(name)
+	return err == nil && token.Equal(c.Value, r.PostFormValue("csrf"))
+}
+
+// CrossOrigin wraps a handler of POST forms with the standard library's
+// cross-origin protection (http.CrossOriginProtection): a non-safe request
+// a browser marks as cross-site (Sec-Fetch-Site, or an Origin that does not
+// match Host) is refused with 403 before it reaches next. Safe methods and
+// non-browser requests pass. It complements, not replaces, the per-flow
+// CSRF token.
+func CrossOrigin(next http.Handler) http.Handler {
+	return http.NewCrossOriginProtection().Handler(next)
+}

@@ -1,0 +1,418 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"golang.org/x/text/language"
+
+	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/consent"
+	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/mfa"
+	"github.com/propusk/propusk/store"
+)
+
+// FlowDetails is what the pages show about a flow.
+type FlowDetails struct {
+	ClientName string
+	Scopes     []string
+	LoginHint  string
+	FirstParty bool
+	// RedirectOrigin is the relying party's origin: forms whose answer
+	// redirects there must allow it in the CSP's form-action.
+	RedirectOrigin string
+}
+
+// Provider finishes flows; package oauth implements it (cmd wires it).
+type Provider interface {
+	FlowDetails(ctx context.Context, f *flow.Flow) (FlowDetails, error)
+	NeedsConsent(ctx context.Context, f *flow.Flow) (bool, error)
+	// RequiresSecondFactor reports whether a password is not enough for the
+	// flow's request but a second factor would be, for an account at level.
+	RequiresSecondFactor(ctx context.Context, f *flow.Flow, level string) (bool, error)
+	// FinishFlow answers the relying party with a code.
+	FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow)
+	// DenyFlow answers the relying party with access_denied.
+	DenyFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow)
+}
+
+// Handler serves the sign-in and consent pages of a flow.
+type Handler struct {
+	Pages    *Renderer
+	Flows    *flow.Service
+	Accounts *accounts.Service
+	Sessions *accounts.Sessions
+	Throttle *accounts.LoginThrottle
+	Consents *consent.Service
+	Provider Provider
+	Logger   *slog.Logger
+	// SessionCookie names the SSO cookie; SecureCookies adds Secure (an
+	// https issuer).
+	SessionCookie string
+	SecureCookies bool
+	// MFA checks and enrols second factors.
+	MFA *mfa.Service
+	// AchievedACR names the acr an account's level and the authentication
+	// methods reach (oauth.AchievedACR).
+	AchievedACR func(level string, amr []string) string
+	Now         func() time.Time
+}
+
+// Mount registers the pages.
+func (h *Handler) Mount(r *mux.Router) {
+	r.Handle("/login", CrossOrigin(http.HandlerFunc(h.login))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/consent", CrossOrigin(http.HandlerFunc(h.consent))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/otp", CrossOrigin(http.HandlerFunc(h.otp))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/recovery", CrossOrigin(http.HandlerFunc(h.recovery))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/enrol", CrossOrigin(http.HandlerFunc(h.enrol))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/continue", http.HandlerFunc(h.continueFlow)).Methods(http.MethodGet)
+	r.Handle("/lang", LanguageSwitch{Secure: h.SecureCookies, OnSwitch: h.switchFlowLanguage}).Methods(http.MethodGet)
+	r.PathPrefix("/static/").Handler(StaticHandler()).Methods(http.MethodGet, http.MethodHead)
+	h.mountAccount(r)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// lang is the flow's language: chosen when the flow started (ui_locales,
+// then the cookie, then Accept-Language) and changed by the switcher.
+func (h *Handler) lang(r *http.Request, f *flow.Flow) language.Tag {
+	if f == nil {
+		return ChooseLanguage(r, "")
+	}
+	return ChooseLanguage(r, f.Locale)
+}
+
+// switchFlowLanguage records a language switch made on a flow's page in
+// the flow, so it outranks the relying party's ui_locales from then on.
+func (h *Handler) switchFlowLanguage(r *http.Request, tag language.Tag, returnPath string) {
+	u, err := url.Parse(returnPath)
+	if err != nil || (!strings.HasPrefix(u.Path, "/login") && u.Path != "/consent") {
+		return
+	}
+	id := u.Query().Get("flow")
+	if id == "" {
+		return
+	}
+	_, err = h.Flows.Move(r.Context(), id, func(f *flow.Flow) error {
+		f.Locale = tag.String()
+		return nil
+	})
+	if err != nil && !errors.Is(err, flow.ErrNotFound) && !errors.Is(err, flow.ErrExpired) {
+		h.Logger.WarnContext(r.Context(), "record language switch in flow", "err", err)
+	}
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow.Flow, err error) {
+	var pe *PageError
+	switch {
+	case errors.As(err, &pe):
+	case errors.Is(err, flow.ErrNotFound), errors.Is(err, flow.ErrExpired):
+		err = FlowExpired(err)
+	case errors.Is(err, flow.ErrCSRF):
+		err = CSRF(err)
+	case errors.As(err, new(*flow.IllegalMoveError)):
+		err = FlowExpired(err) // finished in another tab
+	default:
+		err = Unavailable(err)
+	}
+	h.Pages.Error(w, r, h.lang(r, f), h.Logger, err)
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// login shows and handles the sign-in form of a flow.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.FormValue("flow")
+	f, err := h.Flows.Get(ctx, id)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	if r.Method == http.MethodPost && f.State() != flow.StateLogin {
+		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "sign in"})
+		return
+	}
+	switch f.State() {
+	case flow.StateLogin:
+	case flow.StateSecondFactor:
+		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return
+	case flow.StateConsent:
+		http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return
+	default:
+		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "sign in"})
+		return
+	}
+	details, err := h.provider(f).FlowDetails(ctx, f)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
+	}
+	view := LoginView{FlowID: f.ID, ClientName: details.ClientName, Username: details.LoginHint}
+	status := http.StatusOK
+	if r.Method == http.MethodPost {
+		var done bool
+		done, status = h.postLogin(w, r, f, details, &view)
+		if done {
+			return
+		}
+	}
+	h.renderLogin(w, r, f, details, view, status)
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, view LoginView, status int) {
+	h.renderStep(w, r, f, d, status, LoginPage, func(csrf string) any {
+		view.CSRFToken = csrf
+		return view
+	})
+}
+
+// renderStep shows one of a flow's pages with a fresh form token (only the
+// newest page's form is accepted); view puts the token into the page's
+// view. The page's form may answer with a redirect to the relying party,
+// so the CSP's form-action allows its origin.
+func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, status int, page string, view func(csrf string) any) {
+	_, token, err := h.Flows.IssueToken(r.Context(), f.ID)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
+	}
+	AllowFormAction(w, d.RedirectOrigin)
+	if err := h.Pages.Render(w, r, status, h.lang(r, f), page, view(token)); err != nil {
+		h.Logger.ErrorContext(r.Context(), "render page", "page", page, "err", err)
+	}
+}
+
+// postLogin checks the password. It returns done when it has answered
+// (redirect or error page); otherwise the login page is shown again with
+// the view it filled in.
+func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, view *LoginView) (bool, int) {
+	ctx := r.Context()
+	if !flow.TokenMatches(f.CSRFHash, r.PostFormValue("csrf")) {
+		h.fail(w, r, f, flow.ErrCSRF)
+		return true, 0
+	}
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	view.Username = username
+	if username == "" || password == "" {
+		view.ErrorKey = "login.error.required"
+		return false, http.StatusBadRequest
+	}
+	addr := clientAddr(r)
+	wait, err := h.Throttle.Reserve(ctx, username, addr)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return true, 0
+	}
+	if wait > 0 {
+		view.ErrorKey, view.WaitSeconds = "login.error.throttled", int(wait.Seconds()+0.999)
+		w.Header().Set("Retry-After", view.waitHeader())
+		return false, http.StatusTooManyRequests
+	}
+	acct, err := h.Accounts.Authenticate(ctx, username, password)
+	if errors.Is(err, accounts.ErrInvalidCredentials) {
+		if err := h.Throttle.FailedAddress(ctx, addr); err != nil {
+			h.Logger.ErrorContext(ctx, "count failed sign-in", "err", err)
+		}
+		h.Logger.InfoContext(ctx, "sign-in failed", "client_id", f.ClientID, "remote_addr", addr)
+		view.ErrorKey = "login.error.invalid"
+		return false, http.StatusUnauthorized
+	}
+	if err != nil {
+		h.fail(w, r, f, err)
+		return true, 0
+	}
+	if err := h.Throttle.Succeeded(ctx, username); err != nil {
+		h.Logger.ErrorContext(ctx, "reset sign-in counter", "err", err)
+	}
+
+	// An account with an authenticator always proves it; one without is
+	// asked to set one up when the request needs it. The SSO session is
+	// made only once every factor is proven.
+	enrolled, err := h.MFA.Enrolled(ctx, acct.ID)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return true, 0
+	}
+	need := false
+	if !enrolled {
+		if need, err = h.provider(f).RequiresSecondFactor(ctx, f, acct.Assurance); err != nil {
+			h.fail(w, r, f, err)
+			return true, 0
+		}
+		if !need {
+			// After an administrator's reset the person sets up an app
+			// again at this sign-in.
+			if need, err = h.MFA.MustEnrol(ctx, acct.ID); err != nil {
+				h.fail(w, r, f, err)
+				return true, 0
+			}
+		}
+	}
+	if enrolled || need {
+		pwd := flow.Authentication{AccountID: acct.ID, AuthTime: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
+		if _, err := h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error { return f.RequireSecondFactor(pwd) }); err != nil {
+			h.fail(w, r, f, err)
+			return true, 0
+		}
+		h.Logger.InfoContext(ctx, "password accepted; second factor next", "account_id", acct.ID, "client_id", f.ClientID)
+		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return true, 0
+	}
+
+	// A new session at every login: a session cookie planted before it
+	// (session fixation) is worth nothing after.
+	if old, err := r.Cookie(h.SessionCookie); err == nil {
+		if err := h.Sessions.End(ctx, old.Value); err != nil {
+			h.Logger.WarnContext(ctx, "end previous session", "err", err)
+		}
+	}
+	auth := accounts.Authentication{Time: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
+	cookie, bs, err := h.Sessions.Create(ctx, acct.ID, auth, r.UserAgent(), addr)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return true, 0
+	}
+	h.setSessionCookie(w, cookie, bs)
+	h.Logger.InfoContext(ctx, "signed in", "account_id", acct.ID, "client_id", f.ClientID, "amr", auth.AMR)
+
+	f, err = h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error {
+		return f.Authenticate(flow.Authentication{AccountID: acct.ID, SessionID: bs.ID, AuthTime: auth.Time, AMR: auth.AMR, ACR: auth.ACR})
+	})
+	if err != nil {
+		h.fail(w, r, f, err)
+		return true, 0
+	}
+	h.afterAuthentication(w, r, f, d)
+	return true, 0
+}
+
+// afterAuthentication goes on to the consent page, or straight back to the
+// relying party when there is nothing to ask.
+func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails) {
+	ctx := r.Context()
+	need, err := h.provider(f).NeedsConsent(ctx, f)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
+	}
+	if need {
+		http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return
+	}
+	f, err = h.Flows.Move(ctx, f.ID, (*flow.Flow).Allow)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
+	}
+	AllowFormAction(w, d.RedirectOrigin)
+	h.provider(f).FinishFlow(w, r, f)
+}
+
+func (h *Handler) setSessionCookie(w http.ResponseWriter, value string, bs store.BrowserSession) {
+	http.SetCookie(w, &http.Cookie{
+		Name: h.SessionCookie, Value: value, Path: "/",
+		Expires:  bs.ExpiresAt,
+		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// consent shows and handles the consent form of a flow. Only the browser
+// that signed in may answer it.
+func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	f, err := h.Flows.Get(ctx, r.FormValue("flow"))
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	if r.Method == http.MethodPost && f.State() != flow.StateConsent {
+		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "consent"})
+		return
+	}
+	switch f.State() {
+	case flow.StateLogin:
+		http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return
+	case flow.StateSecondFactor:
+		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return
+	}
+	if f.State() != flow.StateConsent {
+		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "consent"})
+		return
+	}
+	c, err := r.Cookie(h.SessionCookie)
+	if err != nil || accounts.SessionID(c.Value) != f.SessionID {
+		h.fail(w, r, f, CSRF(errors.New("consent from a browser that did not sign in to the flow")))
+		return
+	}
+	details, err := h.provider(f).FlowDetails(ctx, f)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
+	}
+	if r.Method == http.MethodPost {
+		h.postConsent(w, r, f, details)
+		return
+	}
+	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: true}
+	for _, s := range details.Scopes {
+		view.Scopes = append(view.Scopes, ScopeView{Name: s})
+	}
+	if acct, err := h.Accounts.Store.GetAccount(ctx, f.AccountID); err == nil {
+		view.AccountName = acct.Username
+	}
+	h.renderStep(w, r, f, details, http.StatusOK, ConsentPage, func(csrf string) any {
+		view.CSRFToken = csrf
+		return view
+	})
+}
+
+func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails) {
+	ctx := r.Context()
+	allow := r.PostFormValue("decision") == "allow"
+	move := (*flow.Flow).Deny
+	if allow {
+		move = (*flow.Flow).Allow
+	}
+	f, err := h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), move)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
+	}
+	AllowFormAction(w, d.RedirectOrigin)
+	if !allow {
+		h.Logger.InfoContext(ctx, "consent denied", "account_id", f.AccountID, "client_id", f.ClientID)
+		h.provider(f).DenyFlow(w, r, f)
+		return
+	}
+	if r.PostFormValue("remember") == "1" {
+		if err := h.Consents.Remember(ctx, f.AccountID, f.ClientID, d.Scopes); err != nil {
+			h.Logger.ErrorContext(ctx, "remember consent", "err", err)
+		}
+	}
+	h.Logger.InfoContext(ctx, "consent given", "account_id", f.AccountID, "client_id", f.ClientID, "scopes", d.Scopes)
+	h.provider(f).FinishFlow(w, r, f)
+}

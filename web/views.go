@@ -1,0 +1,88 @@
+package web
+
+import "strconv"
+
+// Page names, for Renderer.Render. Each is templates/<name>.html and takes
+// the view struct named beside it.
+const (
+	LoginPage     = "login"      // LoginView
+	ConsentPage   = "consent"    // ConsentView
+	LogoutPage    = "logout"     // LogoutView
+	LoggedOutPage = "logged_out" // LoggedOutView
+	ErrorPage     = "error"      // ErrorView
+	FormPostPage  = "form_post"  // FormPostView
+)
+
+// LoginView is the sign-in page. Its form posts flow, csrf, username and
+// password to /login.
+type LoginView struct {
+	FlowID    string
+	CSRFToken string
+	Username  string // prefilled, from login_hint or the previous attempt
+	// ClientName is the relying party the person signs in to, "" if unknown.
+	ClientName string
+	// ErrorKey is the catalogue key of the message to show ("" for none),
+	// e.g. "login.error.invalid".
+	ErrorKey string
+	// WaitSeconds > 0 means sign-in is throttled: the page says to try
+	// again in that many seconds.
+	WaitSeconds int
+}
+
+// ConsentView asks the person to let ClientName have the listed scopes. Its
+// form posts flow, csrf, decision (allow or deny) and remember (1 when
+// ticked) to /consent.
+type ConsentView struct {
+	FlowID      string
+	CSRFToken   string
+	ClientName  string
+	Scopes      []ScopeView
+	AccountName string // who is signed in, so the person sees whose data goes
+	// ShowRemember offers "remember my decision" (not for clients that must
+	// ask every time).
+	ShowRemember bool
+}
+
+// ScopeView is one requested scope; the page describes it with catalogue
+// key "scope.<Name>" (or a generic line naming it, for a scope the
+// catalogue does not know).
+type ScopeView struct {
+	Name string
+}
+
+// LogoutView asks whether to sign out. Its form posts csrf,
+// decision (confirm or cancel) and the OIDC parameters to
+// /oauth2/sessions/logout.
+type LogoutView struct {
+	CSRFToken             string
+	ClientName            string // the relying party asking, "" if none
+	State                 string
+	PostLogoutRedirectURI string
+	IDTokenHint           string
+	ClientID              string
+}
+
+// LoggedOutView is the page after signing out when there is nowhere to go
+// back to.
+type LoggedOutView struct{}
+
+// ErrorView is an error page. TitleKey and MessageKey are catalogue keys;
+// RefID is the reference a person can quote to support.
+type ErrorView struct {
+	TitleKey   string
+	MessageKey string
+	RefID      string
+	Status     int
+}
+
+// FormPostView is the OAuth 2.0 form_post response: a form that posts
+// Params to Action, the relying party's redirect URI (http or https). With
+// no JavaScript it cannot submit itself; the person presses Continue. The
+// handler must call AllowFormAction with the origin of Action first.
+type FormPostView struct {
+	Action string
+	Params [][2]string // name, value
+}
+
+// waitHeader is the Retry-After value for a throttled sign-in.
+func (v LoginView) waitHeader() string { return strconv.Itoa(v.WaitSeconds) }
