@@ -297,7 +297,7 @@ func checkURI(raw string, privateSchemes, public bool) string {
 		// tolerable only when the traffic never leaves the machine
 		// (RFC 8252 §7.3 loopback redirects for native apps and local
 		// development).
-		if !isLoopback(u.Hostname()) {
+		if !IsLoopbackHost(u.Hostname()) {
 			return "http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https"
 		}
 	default:
@@ -323,10 +323,13 @@ func checkURI(raw string, privateSchemes, public bool) string {
 	return ""
 }
 
-// isLoopback reports whether host is "localhost" or an address in 127.0.0.0/8
-// or ::1. Names other than "localhost" are refused: they go through DNS and
-// may resolve anywhere.
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host (a URL's Hostname) is "localhost", in
+// any case (host names are case-insensitive, RFC 3986 §3.2.2), or an address
+// in 127.0.0.0/8 or ::1 without a zone. Other names are refused: they go
+// through DNS and may resolve anywhere. It is the one rule for where plain
+// http is allowed: redirect URIs at registration and at authorization, and
+// the issuer.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -466,7 +466,7 @@ func FuzzValidateRedirectURI(f *testing.F) {
 					t.Fatalf("accepted https without host: %q", uri)
 				}
 			case u.Scheme == "http":
-				if !isLoopback(u.Hostname()) {
+				if !IsLoopbackHost(u.Hostname()) {
 					t.Fatalf("accepted non-loopback http: %q", uri)
 				}
 			case strings.Contains(u.Scheme, "."):

@@ -12,6 +12,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -113,7 +114,8 @@ func FuzzRequirement(f *testing.F) {
 }
 
 // FuzzRedirectSecure checks that plain http is accepted only for loopback
-// hosts, whatever url.Parse makes of the input.
+// hosts, whatever url.Parse makes of the input, and that every redirect URI
+// registration accepts is one authorization accepts too.
 func FuzzRedirectSecure(f *testing.F) {
 	for _, s := range []string{
 		"https://shop.example/cb", "http://127.0.0.1:8080/cb", "http://[::1]/cb", "http://localhost/cb",
@@ -131,6 +133,9 @@ func FuzzRedirectSecure(f *testing.F) {
 			return
 		}
 		secure := redirectSecure(u)
+		if _, err := (clients.Registration{Name: "Card", RedirectURIs: []string{s}}).Validate(); err == nil && !secure {
+			t.Fatalf("registration accepts redirect URI %q, authorization refuses it", s)
+		}
 		if u.Scheme == "" && secure {
 			t.Fatalf("redirectSecure(%q) accepted a relative URL", s)
 		}
@@ -138,7 +143,7 @@ func FuzzRedirectSecure(f *testing.F) {
 			return
 		}
 		h := u.Hostname()
-		if h == "localhost" {
+		if strings.EqualFold(h, "localhost") {
 			return
 		}
 		ip := net.ParseIP(h)

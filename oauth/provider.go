@@ -3,7 +3,6 @@ package oauth
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/token/jwt"
+
+	"github.com/propusk/propusk/clients"
 )
 
 // Lifetimes. Codes live a minute at most (RFC 9700 asks for short-lived,
@@ -147,15 +148,13 @@ func newFosite(cfg Config, st *Storage) (fosite.OAuth2Provider, *fosite.Config, 
 // redirectSecure accepts https, http only on loopback (RFC 8252 §7.3), and
 // private-use schemes of native apps (§7.1). fosite's default also lets
 // http through for any *.localhost name; registration (package clients)
-// already refuses those, and this keeps the two in step.
+// already refuses those, and this applies registration's own rule.
 func redirectSecure(u *url.URL) bool {
 	switch u.Scheme {
 	case "https":
 		return true
 	case "http":
-		h := u.Hostname()
-		ip := net.ParseIP(h)
-		return h == "localhost" || (ip != nil && ip.IsLoopback())
+		return clients.IsLoopbackHost(u.Hostname())
 	default:
 		// A native app's private-use scheme is a reversed domain name
 		// (RFC 8252 §7.1), so it has a dot; that also keeps out

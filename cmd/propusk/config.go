@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/seal"
 )
 
@@ -139,21 +140,13 @@ func validIssuer(s string) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !clients.IsLoopbackHost(u.Hostname()) {
 			return fmt.Errorf("--issuer %q: http is only for loopback hosts; use https", s)
 		}
 	default:
 		return fmt.Errorf("--issuer %q: scheme must be https", s)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) level() (slog.Level, error) {
