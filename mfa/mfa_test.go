@@ -442,3 +442,54 @@ func TestResetRequiresEnrolment(t *testing.T) {
 		t.Fatal("enrolment still required after enrolling")
 	}
 }
+
+// Reloading the enrolment page begins a new enrolment each time; only the
+// most recent MaxPendingEnrolments are kept, and a confirmed authenticator
+// is never dropped to make room.
+func TestPendingEnrolmentsAreCapped(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	first := e.enrolled(t)
+	var begun []Enrolment
+	for i := 0; i < MaxPendingEnrolments+3; i++ {
+		e.clk.Add(time.Second) // listed oldest first
+		en, err := e.svc.Begin(ctx, "anna", "anna@example.org", "tablet", true, Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		begun = append(begun, en)
+	}
+	all, err := e.db.ListAuthenticators(ctx, "anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending []string
+	confirmed := false
+	for _, a := range all {
+		if a.ID == first.AuthenticatorID {
+			confirmed = !a.ConfirmedAt.IsZero()
+		} else if a.ConfirmedAt.IsZero() {
+			pending = append(pending, a.ID)
+		}
+	}
+	if !confirmed {
+		t.Fatal("the confirmed authenticator was dropped")
+	}
+	if len(pending) != MaxPendingEnrolments {
+		t.Fatalf("%d unconfirmed enrolments kept, want %d", len(pending), MaxPendingEnrolments)
+	}
+	for i, en := range begun[len(begun)-MaxPendingEnrolments:] {
+		if pending[i] != en.AuthenticatorID {
+			t.Fatalf("kept %v, want the newest %d", pending, MaxPendingEnrolments)
+		}
+	}
+	// The newest is still confirmable; a dropped one is not.
+	newest := begun[len(begun)-1]
+	if err := e.svc.Confirm(ctx, "anna", begun[0].AuthenticatorID, code(t, begun[0], e.clk.Now()), true, Meta{}); err == nil {
+		t.Fatal("a dropped enrolment was confirmed")
+	}
+	e.clk.Add(Period)
+	if err := e.svc.Confirm(ctx, "anna", newest.AuthenticatorID, code(t, newest, e.clk.Now()), true, Meta{}); err != nil {
+		t.Fatalf("confirm the newest enrolment: %v", err)
+	}
+}

@@ -31,6 +31,12 @@ const (
 	Skew = 1
 	// Issuer labels the account in the authenticator app.
 	Issuer = "Propusk"
+	// MaxPendingEnrolments bounds an account's unconfirmed authenticators:
+	// every showing of an enrolment page begins one, so reloading the page
+	// would otherwise pile them up until the sweeper's daily pass. Beginning
+	// one more drops the oldest; the few most recent stay confirmable, for
+	// a person who scanned the code in one tab and reloaded another.
+	MaxPendingEnrolments = 5
 )
 
 // Errors a person can be shown (each has a localised message in web).
@@ -144,11 +150,38 @@ func (s *Service) Begin(ctx context.Context, accountID, username, name string, a
 	if err != nil {
 		return Enrolment{}, err
 	}
+	if err := s.dropOldPending(ctx, accountID); err != nil {
+		return Enrolment{}, err
+	}
 	now := s.now()
 	if err := s.Store.CreateAuthenticator(ctx, store.Authenticator{ID: id, AccountID: accountID, Name: name, Secret: sealed, CreatedAt: now}); err != nil {
 		return Enrolment{}, fmt.Errorf("store authenticator: %w", err)
 	}
 	return enrolmentOf(id, key)
+}
+
+// dropOldPending makes room for one more unconfirmed authenticator within
+// MaxPendingEnrolments, removing the oldest. Two enrolments begun at the
+// same moment may both pass it; the bound is loose by that much, and the
+// sweeper removes what is left.
+func (s *Service) dropOldPending(ctx context.Context, accountID string) error {
+	all, err := s.Store.ListAuthenticators(ctx, accountID)
+	if err != nil {
+		return fmt.Errorf("list authenticators: %w", err)
+	}
+	var pending []string // oldest first, as listed
+	for _, a := range all {
+		if a.ConfirmedAt.IsZero() {
+			pending = append(pending, a.ID)
+		}
+	}
+	for len(pending) >= MaxPendingEnrolments {
+		if err := s.Store.DeleteAuthenticator(ctx, pending[0]); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("remove an old enrolment: %w", err)
+		}
+		pending = pending[1:]
+	}
+	return nil
 }
 
 // group splits a base32 key into blocks of four for typing.
