@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/ory/fosite"
 )
@@ -109,10 +108,13 @@ func errString(err error) string {
 // introspect is RFC 7662 introspection; the caller must authenticate.
 // Only authenticated clients may introspect: fosite would also accept any
 // bearer access token as the caller's credential, which would let every
-// token holder probe every other token, so Propusk refuses that form.
+// token holder probe every other token, so Propusk refuses that form —
+// wherever the bearer token is: fosite looks in the Authorization header,
+// then in an access_token parameter of the body or query, and prefers that
+// parameter even to HTTP Basic credentials.
 func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if fosite.AccessTokenFromRequest(r) != "" && strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer ") {
+	if fosite.AccessTokenFromRequest(r) != "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
 		h.provider.WriteIntrospectionError(ctx, w, fosite.ErrRequestUnauthorized.WithHint("Authenticate as a client (HTTP Basic)."))
 		return

@@ -53,7 +53,7 @@ func TestEndToEndTokensIntrospectionRevocation(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		ctx := t.Context()
 		p.person(t, "galina", "simplified")
-		cfg, _ := p.rp(t, clients.Registration{FirstParty: true,
+		cfg, provider := p.rp(t, clients.Registration{FirstParty: true,
 			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}})
 
 		// client_credentials: a token for the client itself.
@@ -63,6 +63,10 @@ func TestEndToEndTokensIntrospectionRevocation(t *testing.T) {
 		}
 		if !p.introspect(t, cfg, m["access_token"].(string)) {
 			t.Fatal("client-credentials token not active")
+		}
+		_, im, _ := postForm(t, p.issuer+"/oauth2/introspect", url.Values{"token": {m["access_token"].(string)}}, cfg.ClientID, cfg.ClientSecret)
+		if im["acr"] != nil || im["auth_time"] != nil || im["sub"] != nil {
+			t.Fatalf("a client's own token introspected with a person's sign-in: %v", im)
 		}
 
 		// A code, exchanged once; the second exchange fails and revokes
@@ -78,6 +82,24 @@ func TestEndToEndTokensIntrospectionRevocation(t *testing.T) {
 		}
 		if !p.introspect(t, cfg, tok.AccessToken) {
 			t.Fatal("fresh access token not active")
+		}
+		// A person's token tells the resource server how and when they
+		// signed in, as the ID token does (RFC 9470 §6.2).
+		raw, _ := tok.Extra("id_token").(string)
+		idt, err := provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}).Verify(ctx, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idc struct {
+			ACR      string `json:"acr"`
+			AuthTime int64  `json:"auth_time"`
+		}
+		if err := idt.Claims(&idc); err != nil || idc.ACR == "" || idc.AuthTime == 0 {
+			t.Fatalf("ID token acr/auth_time: %+v %v", idc, err)
+		}
+		_, im, _ = postForm(t, p.issuer+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, cfg.ClientID, cfg.ClientSecret)
+		if im["acr"] != idc.ACR || im["auth_time"] != float64(idc.AuthTime) || im["sub"] != idt.Subject {
+			t.Fatalf("introspection %v, ID token acr %q auth_time %d sub %q", im, idc.ACR, idc.AuthTime, idt.Subject)
 		}
 		_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(pkce))
 		var re *oauth2.RetrieveError
@@ -108,6 +130,43 @@ func TestEndToEndTokensIntrospectionRevocation(t *testing.T) {
 		status, _, hdr := postForm(t, p.issuer+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, cfg.ClientID, "wrong")
 		if status != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") == "" {
 			t.Fatalf("introspection with a wrong secret: %d", status)
+		}
+
+		// An access token is not a credential for introspection, wherever
+		// it is sent: header, body or query, with or without (wrong) Basic
+		// credentials beside it.
+		clientToken := func() string {
+			status, m, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"client_credentials"}}, cfg.ClientID, cfg.ClientSecret)
+			if status != http.StatusOK {
+				t.Fatalf("client_credentials: %d %v", status, m)
+			}
+			return m["access_token"].(string)
+		}
+		bearer, target := clientToken(), clientToken()
+		for name, send := range map[string]func(*http.Request){
+			"header": func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+bearer) },
+			"body":   func(r *http.Request) {},
+			"body with wrong basic": func(r *http.Request) {
+				r.SetBasicAuth(url.QueryEscape(cfg.ClientID), "wrong")
+			},
+			"query": func(r *http.Request) { r.URL.RawQuery = url.Values{"access_token": {bearer}}.Encode() },
+		} {
+			form := url.Values{"token": {target}}
+			if strings.HasPrefix(name, "body") {
+				form.Set("access_token", bearer)
+			}
+			req, _ := http.NewRequest(http.MethodPost, p.issuer+"/oauth2/introspect", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			send(req)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" || strings.Contains(string(body), `"active":true`) {
+				t.Fatalf("introspection with a bearer token in the %s: %d %s", name, resp.StatusCode, body)
+			}
 		}
 	})
 }
