@@ -29,6 +29,11 @@ var (
 // fields may be set once before use; it is then safe for concurrent use.
 type Service struct {
 	Store store.Accounts
+	// Access, when set, is what Disable ends besides the account itself:
+	// its SSO sessions and every grant issued to it, in one transaction,
+	// so a disabled person's tokens stop working at once rather than when
+	// they expire. Without it Disable only marks the account.
+	Access AccessStore
 	// Hasher hashes new passwords; its zero value is DefaultPasswordHasher.
 	// Raising it makes Authenticate upgrade older hashes as people log in.
 	Hasher PasswordHasher
@@ -120,26 +125,65 @@ func (s *Service) List(ctx context.Context) ([]store.Account, error) {
 	return s.Store.ListAccounts(ctx, "", 0)
 }
 
-// Disable stops an account from logging in. Disabling a disabled account
+// AccessStore is the part of the store that disabling an account touches
+// besides the account.
+type AccessStore interface {
+	store.Transactor
+	DeleteBrowserSessionsOfAccount(ctx context.Context, accountID string) (int, error)
+	DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error)
+}
+
+// Ended counts what disabling an account ended.
+type Ended struct {
+	Sessions int // SSO sessions removed
+	Grants   int // codes and tokens deactivated
+}
+
+// Disable stops an account from logging in and, with s.Access, ends its
+// SSO sessions and grants. Disabling a disabled account still ends what is
+// left (a token refreshed while the account was being disabled) and then
 // returns ErrAlreadyDisabled.
-func (s *Service) Disable(ctx context.Context, usernameOrID string) error {
+func (s *Service) Disable(ctx context.Context, usernameOrID string) (Ended, error) {
 	a, err := s.Get(ctx, usernameOrID)
 	if err != nil {
-		return err
+		return Ended{}, err
 	}
 	now := s.now()
-	_, err = s.Store.UpdateAccount(ctx, a.ID, func(a store.Account) (store.Account, error) {
-		if a.Disabled() {
-			return a, ErrAlreadyDisabled
+	var ended Ended
+	already := false
+	disable := func(ctx context.Context) error {
+		_, err := s.Store.UpdateAccount(ctx, a.ID, func(a store.Account) (store.Account, error) {
+			if a.Disabled() {
+				return a, ErrAlreadyDisabled
+			}
+			a.DisabledAt = now
+			a.UpdatedAt = now
+			return a, nil
+		})
+		if errors.Is(err, ErrAlreadyDisabled) {
+			already, err = true, nil
 		}
-		a.DisabledAt = now
-		a.UpdatedAt = now
-		return a, nil
-	})
-	if err != nil {
-		return fmt.Errorf("disable account %q: %w", a.Username, err)
+		if err != nil || s.Access == nil {
+			return err
+		}
+		if ended.Sessions, err = s.Access.DeleteBrowserSessionsOfAccount(ctx, a.ID); err != nil {
+			return err
+		}
+		ended.Grants, err = s.Access.DeactivateOAuthRecordsBySubject(ctx, a.ID)
+		return err
 	}
-	return nil
+	if s.Access != nil {
+		err = s.Access.InTx(ctx, disable)
+	} else {
+		err = disable(ctx)
+	}
+	if err != nil {
+		return Ended{}, fmt.Errorf("disable account %q: %w", a.Username, err)
+	}
+	if already {
+		return ended, fmt.Errorf("disable account %q: %w", a.Username, ErrAlreadyDisabled)
+	}
+	return ended, nil
 }
 
 // SetPassword replaces an account's password after checking the password

@@ -135,18 +135,65 @@ func TestDisable(t *testing.T) {
 	ctx := context.Background()
 	s, st := newTestService()
 	a, _ := s.Create(ctx, "ivan", citizen(), testPassword)
-	if err := s.Disable(ctx, "IVAN"); err != nil {
+	if _, err := s.Disable(ctx, "IVAN"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := st.GetAccount(ctx, a.ID)
 	if !got.Disabled() || !got.DisabledAt.Equal(testNow) || !got.UpdatedAt.Equal(testNow) {
 		t.Errorf("after Disable: %+v", got)
 	}
-	if err := s.Disable(ctx, a.ID); !errors.Is(err, ErrAlreadyDisabled) {
+	if _, err := s.Disable(ctx, a.ID); !errors.Is(err, ErrAlreadyDisabled) {
 		t.Errorf("second Disable = %v, want ErrAlreadyDisabled", err)
 	}
-	if err := s.Disable(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Disable(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Disable(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+// fakeAccess counts what an account has besides itself.
+type fakeAccess struct {
+	sessions, grants map[string]int
+	err              error
+}
+
+func (f *fakeAccess) InTx(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+func (f *fakeAccess) DeleteBrowserSessionsOfAccount(_ context.Context, id string) (int, error) {
+	n := f.sessions[id]
+	delete(f.sessions, id)
+	return n, nil
+}
+func (f *fakeAccess) DeactivateOAuthRecordsBySubject(_ context.Context, id string) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	n := f.grants[id]
+	delete(f.grants, id)
+	return n, nil
+}
+
+func TestDisableEndsAccess(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestService()
+	a, _ := s.Create(ctx, "ivan", citizen(), testPassword)
+	acc := &fakeAccess{sessions: map[string]int{a.ID: 2, "other": 1}, grants: map[string]int{a.ID: 5, "other": 3}}
+	s.Access = acc
+	ended, err := s.Disable(ctx, "ivan")
+	if err != nil || ended != (Ended{Sessions: 2, Grants: 5}) {
+		t.Fatalf("Disable = %+v, %v", ended, err)
+	}
+	if acc.sessions["other"] != 1 || acc.grants["other"] != 3 {
+		t.Fatal("another account's access was ended")
+	}
+	// A token refreshed while the account was being disabled is swept by
+	// disabling again, which still says the account was disabled already.
+	acc.grants[a.ID] = 1
+	ended, err = s.Disable(ctx, "ivan")
+	if !errors.Is(err, ErrAlreadyDisabled) || ended != (Ended{Grants: 1}) {
+		t.Fatalf("second Disable = %+v, %v", ended, err)
+	}
+	acc.err = errors.New("database gone")
+	if _, err := s.Disable(ctx, "ivan"); err == nil || errors.Is(err, ErrAlreadyDisabled) {
+		t.Fatalf("Disable with a failing store = %v", err)
 	}
 }
 
@@ -205,7 +252,7 @@ func TestAuthenticate(t *testing.T) {
 
 	// A disabled account fails with the same error, even with the right
 	// password.
-	if err := s.Disable(ctx, "ivan"); err != nil {
+	if _, err := s.Disable(ctx, "ivan"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Authenticate(ctx, "ivan", testPassword); err != ErrInvalidCredentials {

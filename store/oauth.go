@@ -64,6 +64,10 @@ type OAuthRecords interface {
 	// DeleteOAuthRecordsByRequest removes every row of kind and requestID
 	// and says how many it removed.
 	DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID string) (int, error)
+	// DeactivateOAuthRecordsBySubject turns every active row issued to
+	// subject (an account ID) inactive, of every kind, and says how many it
+	// changed: a disabled account's tokens and codes stop working at once.
+	DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error)
 	// DeleteExpiredOAuthRecords removes at most limit rows whose ExpiresAt
 	// is before before, and says how many it removed. The sweeper calls it
 	// in a loop; it is never on a request path.

@@ -90,6 +90,9 @@ type BrowserSessions interface {
 	DeleteBrowserSession(ctx context.Context, id string) error
 	// ListBrowserSessions returns an account's sessions, newest first.
 	ListBrowserSessions(ctx context.Context, accountID string) ([]BrowserSession, error)
+	// DeleteBrowserSessionsOfAccount removes every SSO session of an
+	// account and says how many it removed.
+	DeleteBrowserSessionsOfAccount(ctx context.Context, accountID string) (int, error)
 	// DeleteExpiredBrowserSessions removes at most limit sessions whose
 	// absolute expiry is before before, or whose LastSeenAt is before
 	// idleBefore.

@@ -18,7 +18,9 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
+	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/store"
 )
 
 // postForm posts form to the provider as a back-channel client would.
@@ -572,4 +574,76 @@ func TestEndToEndDatabaseGoesAway(t *testing.T) {
 	if got, m, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, cfg.ClientID, cfg.ClientSecret); got < 500 || m["error"] != "server_error" {
 		t.Fatalf("token endpoint with the database gone: %d %v", got, m)
 	}
+}
+
+// Disabling an account ends what it had: its SSO session, its tokens at
+// introspection and userinfo, its refresh tokens; the administrator is told
+// how much went. An account disabled without that sweep (directly in the
+// store) still gets no new tokens: the token endpoint checks the account.
+func TestEndToEndDisabledAccount(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		ctx := t.Context()
+		signedIn := func(username string) (*oauth2.Config, *oidc.Provider, *browser, *oauth2.Token) {
+			cfg, provider := p.rp(t, clients.Registration{FirstParty: true, GrantTypes: []string{"authorization_code", "refresh_token"}})
+			cfg.Scopes = append(cfg.Scopes, "offline_access")
+			br := newBrowser(t)
+			pkce := oauth2.GenerateVerifier()
+			back := br.signIn(cfg.AuthCodeURL("s-disable-1", oauth2.S256ChallengeOption(pkce)), username, "correct horse battery", nil)
+			tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.RefreshToken == "" || !p.introspect(t, cfg, tok.AccessToken) {
+				t.Fatalf("no working tokens before disabling: %+v", tok)
+			}
+			return cfg, provider, br, tok
+		}
+		refreshRefused := func(cfg *oauth2.Config, rt string) {
+			t.Helper()
+			_, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+			var re *oauth2.RetrieveError
+			if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+				t.Fatalf("refresh for a disabled account: %v", err)
+			}
+		}
+
+		// Disabled the way the CLI does it.
+		id := p.person(t, "zhanna", "simplified")
+		cfg, provider, br, tok := signedIn("zhanna")
+		ended, err := (&accounts.Service{Store: p.db, Access: p.db}).Disable(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sign-in made one SSO session and a code, PKCE, OIDC, access and
+		// refresh record; the code's records were used already.
+		if ended.Sessions != 1 || ended.Grants < 2 {
+			t.Fatalf("disable ended %+v", ended)
+		}
+		if p.introspect(t, cfg, tok.AccessToken) {
+			t.Fatal("a disabled account's access token is active")
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+			t.Fatal("userinfo answered for a disabled account")
+		}
+		refreshRefused(cfg, tok.RefreshToken)
+		pkce := oauth2.GenerateVerifier()
+		if none := br.get(cfg.AuthCodeURL("s-disable-2", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none"))); none.loc == nil || none.loc.Query().Get("error") != "login_required" {
+			t.Fatalf("prompt=none after disabling: %d %v", none.status, none.loc)
+		}
+
+		// Disabled behind Propusk's back: the grants are still active rows,
+		// but the token endpoint refuses and ends the family.
+		id = p.person(t, "yuri", "simplified")
+		cfg, _, _, tok = signedIn("yuri")
+		if _, err := p.db.UpdateAccount(ctx, id, func(a store.Account) (store.Account, error) {
+			a.DisabledAt = timeNow()
+			return a, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		refreshRefused(cfg, tok.RefreshToken)
+		if p.introspect(t, cfg, tok.AccessToken) {
+			t.Fatal("the access token outlived the refused refresh")
+		}
+	})
 }

@@ -65,7 +65,7 @@ func toAccountJSON(a store.Account) accountJSON {
 
 // withAccounts opens the database and runs fn with an accounts service.
 func (a *app) withAccounts(ctx context.Context, c *Config, fn func(*accounts.Service) error) error {
-	return a.withDatabase(ctx, c, func(db database) error { return fn(&accounts.Service{Store: db}) })
+	return a.withDatabase(ctx, c, func(db database) error { return fn(&accounts.Service{Store: db, Access: db}) })
 }
 
 func (a *app) cmdUsers(ctx context.Context, args []string) error {
@@ -202,13 +202,17 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 				}
 				return printAccount(a.stdout, acc)
 			case "disable":
-				if err := s.Disable(ctx, acc.ID); err != nil {
+				ended, err := s.Disable(ctx, acc.ID)
+				if err != nil {
 					if errors.Is(err, accounts.ErrAlreadyDisabled) {
+						if ended.Sessions+ended.Grants > 0 {
+							fmt.Fprintf(a.stdout, "ended %d sign-in sessions and %d grants left over\n", ended.Sessions, ended.Grants)
+						}
 						return fmt.Errorf("account %s is already disabled", acc.Username)
 					}
 					return storeErr(err, "disable account")
 				}
-				fmt.Fprintf(a.stdout, "disabled account %s (%s)\n", acc.Username, acc.ID)
+				fmt.Fprintf(a.stdout, "disabled account %s (%s); ended %d sign-in sessions and %d grants\n", acc.Username, acc.ID, ended.Sessions, ended.Grants)
 				return nil
 			default:
 				if err := accounts.CheckPassword(password, acc.Username); err != nil {

@@ -203,7 +203,7 @@ func TestUsersLifecycle(t *testing.T) {
 		// disable, then disable again
 		stdout, stderr, code = b.run(t, "", "users", "disable", "Anna.Ivanova")
 		wantOK(t, code, stdout, stderr)
-		if stdout != "disabled account anna.ivanova ("+created.ID+")\n" {
+		if stdout != "disabled account anna.ivanova ("+created.ID+"); ended 0 sign-in sessions and 0 grants\n" {
 			t.Errorf("disable printed %q", stdout)
 		}
 		var shown userOut

@@ -58,6 +58,12 @@ func (db *DB) DeactivateOAuthRecordsByRequest(ctx context.Context, kind, request
 		`UPDATE oauth_records SET active = false WHERE request_id = $1 AND kind = $2 AND active`, requestID, kind)
 }
 
+// DeactivateOAuthRecordsBySubject implements store.OAuthRecords.
+func (db *DB) DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error) {
+	return db.count(ctx, "deactivate the account's grants",
+		`UPDATE oauth_records SET active = false WHERE subject = $1 AND subject <> '' AND active`, subject)
+}
+
 // DeleteOAuthRecordsByRequest implements store.OAuthRecords.
 func (db *DB) DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID string) (int, error) {
 	return db.count(ctx, "delete "+kind+" records",

@@ -183,6 +183,11 @@ func (db *DB) DeleteBrowserSession(ctx context.Context, id string) error {
 	return db.exactlyOne(ctx, "delete browser session", `DELETE FROM browser_sessions WHERE id = $1`, id)
 }
 
+// DeleteBrowserSessionsOfAccount implements store.BrowserSessions.
+func (db *DB) DeleteBrowserSessionsOfAccount(ctx context.Context, accountID string) (int, error) {
+	return db.count(ctx, "delete the account's browser sessions", `DELETE FROM browser_sessions WHERE account_id = $1`, accountID)
+}
+
 // ListBrowserSessions implements store.BrowserSessions.
 func (db *DB) ListBrowserSessions(ctx context.Context, accountID string) ([]store.BrowserSession, error) {
 	rows, err := db.q(ctx).Query(ctx, `SELECT `+sessionColumns+` FROM browser_sessions

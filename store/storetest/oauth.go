@@ -83,6 +83,42 @@ func testOAuthRecords(t *testing.T, newStore NewStore) {
 		_, err = s.GetOAuthRecord(ctx(t), store.OAuthRefresh, "r1")
 		must(t, err, "refresh rows of another kind stay")
 	})
+	t.Run("DeactivateBySubject", func(t *testing.T) {
+		s := withClient(t, newStore)
+		kinds := []string{store.OAuthCode, store.OAuthAccess, store.OAuthRefresh, store.OAuthPKCE, store.OAuthOIDC, store.OAuthPAR}
+		for _, kind := range kinds {
+			must(t, s.CreateOAuthRecord(ctx(t), sampleRecord(kind, "mine-"+kind, "req-1")), "create "+kind)
+			other := sampleRecord(kind, "other-"+kind, "req-2")
+			other.Subject = "a2"
+			must(t, s.CreateOAuthRecord(ctx(t), other), "create another subject's "+kind)
+		}
+		machine := sampleRecord(store.OAuthAccess, "machine", "req-3")
+		machine.Subject = "" // a client_credentials token
+		must(t, s.CreateOAuthRecord(ctx(t), machine), "create a client's own token")
+		must(t, s.DeactivateOAuthRecord(ctx(t), store.OAuthRefresh, "mine-"+store.OAuthRefresh), "rotate one")
+
+		n, err := s.DeactivateOAuthRecordsBySubject(ctx(t), "a1")
+		must(t, err, "deactivate a1's grants")
+		equal(t, n, len(kinds)-1, "active rows of a1 deactivated")
+		for _, kind := range kinds {
+			r, err := s.GetOAuthRecord(ctx(t), kind, "mine-"+kind)
+			must(t, err, "get "+kind)
+			if r.Active {
+				t.Fatalf("a1's %s still active", kind)
+			}
+			r, err = s.GetOAuthRecord(ctx(t), kind, "other-"+kind)
+			must(t, err, "get other "+kind)
+			if !r.Active {
+				t.Fatalf("another subject's %s deactivated", kind)
+			}
+		}
+		n, err = s.DeactivateOAuthRecordsBySubject(ctx(t), "")
+		must(t, err, "empty subject")
+		equal(t, n, 0, "rows without a subject are never matched")
+		n, err = s.DeactivateOAuthRecordsBySubject(ctx(t), "a1")
+		must(t, err, "again")
+		equal(t, n, 0, "second time")
+	})
 	t.Run("DeleteExpiredInBatches", func(t *testing.T) {
 		s := withClient(t, newStore)
 		for i := range 7 {
