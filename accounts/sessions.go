@@ -123,6 +123,27 @@ func (s *Sessions) End(ctx context.Context, cookie string) error {
 	return s.EndByID(ctx, SessionID(cookie))
 }
 
+// EndOthers ends every session of the account except keep (a stored ID),
+// as after a password change: whoever knew the old password and signed in
+// with it elsewhere is signed out. It says how many ended.
+func (s *Sessions) EndOthers(ctx context.Context, accountID, keep string) (int, error) {
+	all, err := s.Store.ListBrowserSessions(ctx, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("list sessions: %w", err)
+	}
+	n := 0
+	for _, bs := range all {
+		if bs.ID == keep {
+			continue
+		}
+		if err := s.EndByID(ctx, bs.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // EndByID ends a session by its stored ID.
 func (s *Sessions) EndByID(ctx context.Context, id string) error {
 	err := s.Store.DeleteBrowserSession(ctx, id)

@@ -382,6 +382,12 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, err)
 		return
 	}
-	h.Logger.InfoContext(ctx, "password changed", "account_id", acct.ID)
+	// Sign-ins made with the old password elsewhere end; this one stays.
+	ended, err := h.Sessions.EndOthers(ctx, acct.ID, bs.ID)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	h.Logger.InfoContext(ctx, "password changed", "account_id", acct.ID, "other_sessions_ended", ended)
 	http.Redirect(w, r, "/account?notice=password_changed", http.StatusSeeOther)
 }

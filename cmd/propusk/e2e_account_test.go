@@ -483,6 +483,12 @@ func accountJourney(t *testing.T, p *idp) {
 		if p.passwordHash(t, id) != before {
 			t.Fatal("a refused change changed the password")
 		}
+		// Someone signed in elsewhere with the old password.
+		elsewhere := &accounts.Sessions{Store: p.db}
+		stolen, _, err := elsewhere.Create(ctx, id, accounts.Authentication{Time: timeNow(), AMR: []string{"pwd", "otp"}}, "elsewhere", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
 		good := br.submit(same, "/account/password", url.Values{"current_password": {accountPassword}, "new_password": {accountNewPassword}})
 		if good.status != http.StatusOK || good.url.Path != "/account" || good.url.Query().Get("notice") != "password_changed" ||
 			!pageShows(good, english.T("account.notice.password_changed")) {
@@ -491,6 +497,14 @@ func accountJourney(t *testing.T, p *idp) {
 		page = good
 		if p.passwordHash(t, id) == before {
 			t.Fatal("the password did not change")
+		}
+		// The change ended the other sign-in and kept this one (the
+		// account page above was shown to this browser's session).
+		if _, err := elsewhere.Lookup(ctx, stolen); !errors.Is(err, accounts.ErrNoSession) {
+			t.Errorf("a session signed in elsewhere survived the password change: %v", err)
+		}
+		if left, err := p.db.ListBrowserSessions(ctx, id); err != nil || len(left) != 1 {
+			t.Errorf("sessions after the password change: %d, %v; want this one", len(left), err)
 		}
 
 		other := newBrowser(t)
