@@ -228,7 +228,12 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 						return fmt.Errorf("password changed, but the second-factor lock-out was not lifted: %w", err)
 					}
 				}
-				fmt.Fprintf(a.stdout, "password changed for %s\n", acc.Username)
+				// Whoever signed in with the old password is signed out.
+				ended, err := s.Access.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
+				if err != nil {
+					return fmt.Errorf("password changed, but the sign-in sessions were not ended: %w", err)
+				}
+				fmt.Fprintf(a.stdout, "password changed for %s; ended %d sign-in sessions\n", acc.Username, ended)
 				return nil
 			}
 		})

@@ -172,10 +172,23 @@ func TestUsersLifecycle(t *testing.T) {
 		if err := authenticate(t, b, "anna.ivanova", password); err != nil {
 			t.Fatalf("the password given at creation does not authenticate: %v", err)
 		}
+		// and whoever signed in with the old one is signed out.
+		func() {
+			db, err := openDatabase(t.Context(), &b.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for range 2 {
+				if _, _, err := (&accounts.Sessions{Store: db}).Create(t.Context(), created.ID, accounts.Authentication{Time: timeNow(), AMR: []string{"pwd"}}, "ua", "192.0.2.1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}()
 		const newPassword = "a brand new passphrase"
 		stdout, stderr, code = b.run(t, newPassword+"\r\n", "users", "set-password", "ANNA.IVANOVA", "--password-stdin")
 		wantOK(t, code, stdout, stderr)
-		if stdout != "password changed for anna.ivanova\n" {
+		if stdout != "password changed for anna.ivanova; ended 2 sign-in sessions\n" {
 			t.Errorf("set-password printed %q", stdout)
 		}
 		if err := authenticate(t, b, "anna.ivanova", password); err == nil {
