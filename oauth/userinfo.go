@@ -3,6 +3,7 @@ package oauth
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/ory/fosite"
 
@@ -11,18 +12,28 @@ import (
 
 // userinfo returns the claims the access token's granted scopes release
 // (OIDC Core §5.3). GET and POST; the token in the Authorization header
-// (or, as RFC 6750 allows, the access_token form field of a POST).
+// or, as RFC 6750 §2.2 allows, the access_token field of a POSTed form —
+// never in the URL (§2.3: it would end up in logs and Referer headers).
+// Only an access token: fosite's IntrospectToken also accepts a refresh
+// token when asked for an access token, and a leaked refresh token of a
+// confidential client must not read personal data without the client's
+// credentials.
 func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Set("Cache-Control", "no-store")
-	token := fosite.AccessTokenFromRequest(r)
+	token := bearerToken(r)
 	if token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="propusk"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "No access token."})
 		return
 	}
-	_, ar, err := h.provider.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
-	if err != nil {
+	use, ar, err := h.provider.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	if err != nil && errors.Is(err, errStorage) {
+		h.Logger.ErrorContext(ctx, "userinfo: read token", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
+	if err != nil || use != fosite.AccessToken {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="propusk", error="invalid_token"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The access token is not active."})
 		return
@@ -46,4 +57,17 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	claims := accountClaims(acct, ar.GetGrantedScopes())
 	claims["sub"] = acct.ID
 	writeJSON(w, http.StatusOK, claims)
+}
+
+// bearerToken is the access token of a request to a protected resource:
+// from "Authorization: Bearer …", else from the access_token field of a
+// form-encoded POST body (RFC 6750 §2.1, §2.2); the query is not read.
+func bearerToken(r *http.Request) string {
+	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
+	}
+	if r.Method == http.MethodPost {
+		return r.PostFormValue("access_token")
+	}
+	return ""
 }

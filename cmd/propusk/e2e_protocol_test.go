@@ -517,7 +517,7 @@ func TestEndToEndConsentAndHeaders(t *testing.T) {
 func TestEndToEndUserinfoRefusals(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		cfg, _ := p.rp(t, clients.Registration{FirstParty: true,
-			GrantTypes: []string{"authorization_code", "client_credentials"}})
+			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}})
 		get := func(token string) (int, string, map[string]any) {
 			req, _ := http.NewRequest(http.MethodGet, p.issuer+"/userinfo", nil)
 			if token != "" {
@@ -541,6 +541,36 @@ func TestEndToEndUserinfoRefusals(t *testing.T) {
 		_, tok, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"}}, cfg.ClientID, cfg.ClientSecret)
 		if status, challenge, m := get(tok["access_token"].(string)); status != http.StatusForbidden || !strings.Contains(challenge, "insufficient_scope") || m["error"] != "insufficient_scope" {
 			t.Fatalf("token without openid: %d %q %v", status, challenge, m)
+		}
+
+		// A person's tokens: the access token works in the header and in a
+		// POSTed form; in the URL it is not read; the refresh token is not
+		// an access token.
+		p.person(t, "ilya", "simplified")
+		cfg.Scopes = append(cfg.Scopes, "offline_access")
+		pkce := oauth2.GenerateVerifier()
+		back := newBrowser(t).signIn(cfg.AuthCodeURL("s-userinfo", oauth2.S256ChallengeOption(pkce)), "ilya", "correct horse battery", nil)
+		ptok, err := cfg.Exchange(t.Context(), back.Query().Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil || ptok.RefreshToken == "" {
+			t.Fatalf("exchange: %v %+v", err, ptok)
+		}
+		if status, _, m := get(ptok.AccessToken); status != http.StatusOK || m["sub"] == nil {
+			t.Fatalf("userinfo with the access token: %d %v", status, m)
+		}
+		status, m, _ := postForm(t, p.issuer+"/userinfo", url.Values{"access_token": {ptok.AccessToken}}, "", "")
+		if status != http.StatusOK || m["sub"] == nil {
+			t.Fatalf("userinfo with the access token in a POSTed form: %d %v", status, m)
+		}
+		if status, challenge, m := get(ptok.RefreshToken); status != http.StatusUnauthorized || !strings.Contains(challenge, "invalid_token") {
+			t.Fatalf("userinfo with the refresh token: %d %q %v", status, challenge, m)
+		}
+		resp, err := http.Get(p.issuer + "/userinfo?" + url.Values{"access_token": {ptok.AccessToken}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("userinfo with the access token in the URL: %d", resp.StatusCode)
 		}
 	})
 }
