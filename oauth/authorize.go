@@ -97,6 +97,43 @@ func (h *Handler) params(ctx context.Context, ar fosite.AuthorizeRequester) (aut
 	return p, nil
 }
 
+// onlyPushedOrPlain trims an authorization request to the two forms Propusk
+// takes, before fosite reads it, and says what it refused:
+//   - a request object (request=…, or a request_uri that is not a pushed
+//     request's) is refused: discovery says request objects are not
+//     supported, and fosite would otherwise accept one (even alg none)
+//     whose client_id differs from the one the PAR rule was checked on;
+//   - a pushed request (RFC 9126) counts only for what was pushed: every
+//     other front-channel parameter is dropped (RFC 9126 §4 and RFC 9101
+//     §5), where fosite would keep those the push left out.
+//
+// The refusal is returned, not answered, so that it goes to the client's
+// redirect URI once fosite has checked it.
+func (h *Handler) onlyPushedOrPlain(ctx context.Context, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return nil // fosite answers a malformed request itself
+	}
+	var refused error
+	if r.Form.Has("request") {
+		r.Form.Del("request")
+		refused = fosite.ErrRequestNotSupported.WithHint("Request objects are not supported; push the request (PAR) instead.")
+	}
+	switch uri := r.Form.Get("request_uri"); {
+	case uri == "":
+	case h.pushed(ctx, uri):
+		r.Form = url.Values{"client_id": {r.Form.Get("client_id")}, "request_uri": {uri}}
+	default:
+		r.Form.Del("request_uri")
+		refused = fosite.ErrRequestURINotSupported.WithHint("request_uri must name a pushed authorization request.")
+	}
+	return refused
+}
+
+// pushed says whether uri names a pushed authorization request.
+func (h *Handler) pushed(ctx context.Context, uri string) bool {
+	return uri != "" && strings.HasPrefix(uri, h.fosite.GetPushedAuthorizeRequestURIPrefix(ctx))
+}
+
 // checkRequest checks a pushed request's OpenID Connect parameters when it
 // is pushed, not only when it is used.
 func (h *Handler) checkRequest(ctx context.Context, ar fosite.AuthorizeRequester) error {
@@ -110,12 +147,18 @@ func (h *Handler) checkRequest(ctx context.Context, ar fosite.AuthorizeRequester
 // or a flow through the login and consent pages.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	refused := h.onlyPushedOrPlain(ctx, r)
 	ar, err := h.provider.NewAuthorizeRequest(ctx, r)
 	if err != nil {
 		h.authorizeError(w, r, ar, err)
 		return
 	}
-	if c, ok := ar.GetClient().(*Client); ok && c.RequirePAR && r.Form.Get("request_uri") == "" {
+	if refused != nil {
+		// Answered to the client now that its redirect URI is known.
+		h.authorizeError(w, r, ar, refused)
+		return
+	}
+	if c, ok := ar.GetClient().(*Client); ok && c.RequirePAR && !h.pushed(ctx, r.Form.Get("request_uri")) {
 		h.authorizeError(w, r, ar, fosite.ErrInvalidRequest.WithHint("This client must push its authorization requests (PAR)."))
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/ory/fosite"
 
@@ -178,8 +179,25 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 }
 
 // par is RFC 9126 pushed authorization.
+// A pushed request may not carry a request object, and its client_id must
+// be the client that authenticated: with HTTP Basic credentials fosite
+// authenticates the client named there but then loads the client the body
+// names, so one client could push for another (and around that one's PAR
+// requirement).
 func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if err := r.ParseForm(); err == nil {
+		if r.Form.Has("request") {
+			h.parError(w, r, fosite.NewAuthorizeRequest(), fosite.ErrRequestNotSupported.WithHint("Request objects are not supported."))
+			return
+		}
+		if id, _, ok := r.BasicAuth(); ok && r.Form.Get("client_id") != "" {
+			if uid, err := url.QueryUnescape(id); err != nil || uid != r.Form.Get("client_id") {
+				h.parError(w, r, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequest.WithHint("client_id must name the authenticated client."))
+				return
+			}
+		}
+	}
 	ar, err := h.provider.NewPushedAuthorizeRequest(ctx, r)
 	if err != nil {
 		h.parError(w, r, ar, err)

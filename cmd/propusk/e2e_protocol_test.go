@@ -205,6 +205,54 @@ func TestEndToEndPAR(t *testing.T) {
 		if again := br.get(authURL); again.loc != nil && again.loc.Query().Get("code") != "" {
 			t.Fatal("a request_uri was used twice")
 		}
+
+		// Around the PAR requirement: a request_uri that names no pushed
+		// request, or a request object, is refused (to the client, whose
+		// redirect URI fosite has checked), and no flow starts.
+		// (Without openid in the scope fosite ignored a foreign request_uri
+		// altogether, and the flow began.)
+		for name, extra := range map[string]url.Values{
+			"fake request_uri":                  {"request_uri": {"x"}},
+			"fake request_uri, no openid scope": {"request_uri": {"x"}, "scope": {"profile"}},
+			"request object":                    {"request": {"eyJhbGciOiJub25lIn0.e30."}},
+		} {
+			q := url.Values{}
+			for k, v := range params {
+				q[k] = v
+			}
+			for k, v := range extra {
+				q[k] = v
+			}
+			pg := br.get(cfg.Endpoint.AuthURL + "?" + q.Encode())
+			if pg.loc == nil || pg.loc.Query().Get("code") != "" || pg.loc.Query().Get("error") == "" || !strings.HasPrefix(pg.loc.String(), cfg.RedirectURL) {
+				t.Fatalf("%s for a PAR-required client: %d %v", name, pg.status, pg.loc)
+			}
+		}
+		// Another client cannot push for this one.
+		other, _ := p.rp(t, clients.Registration{FirstParty: true})
+		if status, m, _ := postForm(t, p.issuer+"/oauth2/par", params, other.ClientID, other.ClientSecret); status != http.StatusBadRequest || m["error"] != "invalid_request" {
+			t.Fatalf("a push for another client: %d %v", status, m)
+		}
+		withObject := url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}
+		for k, v := range params {
+			withObject[k] = v
+		}
+		if status, m, _ := postForm(t, p.issuer+"/oauth2/par", withObject, cfg.ClientID, cfg.ClientSecret); status != http.StatusBadRequest || m["error"] != "request_not_supported" {
+			t.Fatalf("a push with a request object: %d %v", status, m)
+		}
+
+		// Only what was pushed counts: a front-channel parameter beside the
+		// request_uri (here prompt=none, which would fail a signed-out
+		// browser with login_required) is ignored.
+		status, m, _ = postForm(t, p.issuer+"/oauth2/par", params, cfg.ClientID, cfg.ClientSecret)
+		if status != http.StatusCreated {
+			t.Fatalf("push: %d %v", status, m)
+		}
+		fresh := newBrowser(t)
+		pg := fresh.get(cfg.Endpoint.AuthURL + "?" + url.Values{"client_id": {cfg.ClientID}, "request_uri": {m["request_uri"].(string)}, "prompt": {"none"}}.Encode())
+		if pg.loc != nil && pg.loc.Query().Get("error") != "" {
+			t.Fatalf("a front-channel prompt=none beside a pushed request was honoured: %v", pg.loc)
+		}
 	})
 }
 
