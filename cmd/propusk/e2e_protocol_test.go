@@ -630,6 +630,12 @@ func TestEndToEndDatabaseGoesAway(t *testing.T) {
 	db := openE2EDB(t, "sqlite")
 	p := startIDP(t, db, newRing(t))
 	cfg, _ := p.rp(t, clients.Registration{})
+	cached, _ := p.rp(t, clients.Registration{})
+	// This client authenticates once while the database is there, so the
+	// provider holds it in its cache and gets further without it.
+	if got, m, _ := postForm(t, p.issuer+"/oauth2/introspect", url.Values{"token": {"ory_at_x.y"}}, cached.ClientID, cached.ClientSecret); got != http.StatusOK || m["active"] != false {
+		t.Fatalf("introspection: %d %v", got, m)
+	}
 	db.Close()
 	status := func(u string) int {
 		resp, err := http.Get(u)
@@ -651,6 +657,13 @@ func TestEndToEndDatabaseGoesAway(t *testing.T) {
 	}
 	if got, m, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, cfg.ClientID, cfg.ClientSecret); got < 500 || m["error"] != "server_error" {
 		t.Fatalf("token endpoint with the database gone: %d %v", got, m)
+	}
+	// A revocation that cannot be done is not reported done (fosite would
+	// answer 200, or 401 for the client it could not load).
+	for _, c := range []*oauth2.Config{cfg, cached} {
+		if got, m, _ := postForm(t, p.issuer+"/oauth2/revoke", url.Values{"token": {"ory_at_x.y"}}, c.ClientID, c.ClientSecret); got != http.StatusServiceUnavailable || m["error"] != "temporarily_unavailable" {
+			t.Fatalf("revocation with the database gone: %d %v", got, m)
+		}
 	}
 }
 
