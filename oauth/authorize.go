@@ -389,7 +389,10 @@ func (h *Handler) session(ctx context.Context, ar fosite.AuthorizeRequester, p a
 		return nil, ErrUnmetAuthenticationRequirements.WithHint("The sign-in does not reach the requested level.")
 	}
 	sess := NewSession()
-	sess.Subject, sess.Username = acct.ID, acct.Username
+	// No Username: fosite would put it in every introspection response,
+	// and a username is often an e-mail address, which a client gets only
+	// with the email scope (through userinfo or the ID token).
+	sess.Subject = acct.ID
 	c := sess.Claims
 	c.Subject = acct.ID
 	c.Issuer = h.Config.Issuer

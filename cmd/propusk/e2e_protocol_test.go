@@ -103,6 +103,11 @@ func TestEndToEndTokensIntrospectionRevocation(t *testing.T) {
 		if im["acr"] != idc.ACR || im["auth_time"] != float64(idc.AuthTime) || im["sub"] != idt.Subject {
 			t.Fatalf("introspection %v, ID token acr %q auth_time %d sub %q", im, idc.ACR, idc.AuthTime, idt.Subject)
 		}
+		// The username (often an e-mail address) is personal data that
+		// scopes govern; introspection does not hand it out.
+		if im["username"] != nil {
+			t.Fatalf("introspection discloses the username: %v", im)
+		}
 		_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(pkce))
 		var re *oauth2.RetrieveError
 		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
