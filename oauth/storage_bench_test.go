@@ -54,7 +54,7 @@ func BenchmarkOpenAccessRecord(b *testing.B) {
 	// An access token from a code exchange, as fosite hands it to storage.
 	now := time.Now().UTC()
 	sess := NewSession()
-	sess.Subject, sess.Username, sess.SID = "2278f5a7542c57ed0c3380193fd05a2f", "anna@example.org", "027ARqQarfD_f1lAWk8GQh"
+	sess.Subject, sess.SID = "2278f5a7542c57ed0c3380193fd05a2f", "027ARqQarfD_f1lAWk8GQh"
 	sess.Claims.Issuer, sess.Claims.Subject = "https://id.example.org", sess.Subject
 	sess.Claims.RequestedAt, sess.Claims.AuthTime = now, now
 	sess.Claims.AuthenticationContextClassReference = "urn:propusk:acr:standard:mfa"
