@@ -95,6 +95,20 @@ func (f *Flow) RequireSecondFactor(a Authentication) error {
 	return nil
 }
 
+// RequirePassword sends a step-up back to the password: second_factor →
+// login, forgetting the session it was to raise. Setting up a first
+// authenticator inside a flow trusts whoever is signed in, so a session
+// whose password is not recent must prove it again first (an unattended
+// browser must not let a passer-by put their own app on the account).
+func (f *Flow) RequirePassword() error {
+	if f.State() != StateSecondFactor || f.SessionID == "" {
+		return &IllegalMoveError{From: f.State(), Move: "ask for the password again"}
+	}
+	f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR = "", "", time.Time{}, nil, ""
+	f.Flow.State = string(StateLogin)
+	return nil
+}
+
 // CompleteSecondFactor records the proven second factor and the SSO
 // session that now carries it: second_factor → consent. auth_time moves to
 // now: the person authenticated again.

@@ -583,3 +583,38 @@ func TestTokenMatches(t *testing.T) {
 		}
 	}
 }
+
+// A step-up (second_factor with the session to raise) can be sent back to
+// the password; nothing of the old sign-in stays. A second factor after a
+// password (no session yet) and every other state refuse it.
+func TestRequirePassword(t *testing.T) {
+	stepUp := signIn
+	stepUp.SessionID = "session-hash"
+	f := &flow.Flow{Flow: store.Flow{State: string(flow.StateLogin)}}
+	if err := f.RequireSecondFactor(stepUp); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.RequirePassword(); err != nil || f.State() != flow.StateLogin {
+		t.Fatalf("RequirePassword: %v, state %s", err, f.State())
+	}
+	if f.AccountID != "" || f.SessionID != "" || !f.AuthTime.IsZero() || f.AMR != nil || f.ACR != "" {
+		t.Fatalf("the old sign-in stayed: %+v", f.Flow)
+	}
+
+	afterPassword := signIn
+	afterPassword.SessionID = ""
+	g := &flow.Flow{Flow: store.Flow{State: string(flow.StateLogin)}}
+	if err := g.RequireSecondFactor(afterPassword); err != nil {
+		t.Fatal(err)
+	}
+	var ime *flow.IllegalMoveError
+	if err := g.RequirePassword(); !errors.As(err, &ime) || g.State() != flow.StateSecondFactor {
+		t.Fatalf("RequirePassword after a password: %v, state %s", err, g.State())
+	}
+	for _, s := range []flow.State{flow.StateLogin, flow.StateConsent, flow.StateDone, flow.StateDenied} {
+		h := &flow.Flow{Flow: store.Flow{State: string(s), SessionID: "session-hash"}}
+		if err := h.RequirePassword(); !errors.As(err, &ime) || h.State() != s {
+			t.Errorf("RequirePassword from %s: %v, state %s", s, err, h.State())
+		}
+	}
+}

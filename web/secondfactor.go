@@ -175,6 +175,16 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 		return
 	}
+	// A step-up from a session whose password is not recent: the password
+	// again first, as on the account page.
+	if f.SessionID != "" && h.now().Sub(f.AuthTime) > FreshSignIn {
+		if _, err := h.Flows.Move(ctx, f.ID, (*flow.Flow).RequirePassword); err != nil {
+			h.fail(w, r, f, err)
+			return
+		}
+		http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return
+	}
 	view := EnrolView{Action: "/login/enrol?flow=" + url.QueryEscape(f.ID), FlowID: f.ID, Username: acct.Username, Required: true}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {

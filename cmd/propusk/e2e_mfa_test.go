@@ -17,6 +17,7 @@ import (
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/web"
 )
 
 // mfaService is the second-factor service over the IdP's database, as the
@@ -162,6 +163,33 @@ func TestEndToEndStepUp(t *testing.T) {
 		// The raised session now answers such requests without a page.
 		if again := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("acr_values", "urn:propusk:acr:standard:mfa"))); again.loc == nil {
 			t.Fatalf("raised session asked again: %s", again.url)
+		}
+	})
+}
+
+// Setting up a first app inside a step-up trusts whoever holds the
+// session; a session whose password is older than web.FreshSignIn (an
+// unattended browser) is asked for the password first, then enrols.
+func TestEndToEndStepUpEnrolmentNeedsRecentPassword(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		id := p.person(t, "vera", "standard")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		pkce := oauth2.GenerateVerifier()
+		br := newBrowser(t)
+		br.signIn(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce)), "vera", "correct horse battery", nil)
+		p.ageSignIn(t, br, web.FreshSignIn+time.Minute)
+
+		pg := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("acr_values", "urn:propusk:acr:standard:mfa")))
+		if pg.url.Path != "/login" || strings.Contains(pg.body, "otpauth://") {
+			t.Fatalf("step-up enrolment from a stale session: %d %s, want the password page", pg.status, pg.url)
+		}
+		if ok, _ := p.mfaService(t).Enrolled(t.Context(), id); ok {
+			t.Fatal("enrolled without the password")
+		}
+		// The password again, then the enrolment page.
+		en := br.submit(pg, "/login", url.Values{"username": {"vera"}, "password": {"correct horse battery"}})
+		if !strings.HasSuffix(en.url.Path, "/login/enrol") || !strings.Contains(en.body, "otpauth://") {
+			t.Fatalf("after the password: %d %s, want the enrolment page", en.status, en.url)
 		}
 	})
 }
