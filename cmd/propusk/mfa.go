@@ -20,7 +20,7 @@ const recoveryKeyName = "recovery-code-hmac"
 
 // withMFA opens the database, finds the account named by who (a username or
 // an account ID) and runs fn with a second-factor service over it.
-func (a *app) withMFA(ctx context.Context, c *Config, who string, fn func(*mfa.Service, store.Account) error) error {
+func (a *app) withMFA(ctx context.Context, c *Config, who string, fn func(*mfa.Service, store.Account, database) error) error {
 	return a.withDatabase(ctx, c, func(db database) error {
 		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
 		if err != nil {
@@ -34,7 +34,7 @@ func (a *app) withMFA(ctx context.Context, c *Config, who string, fn func(*mfa.S
 		if err != nil {
 			return err
 		}
-		return fn(&mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Now: timeNow}, acc)
+		return fn(&mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Now: timeNow}, acc, db)
 	})
 }
 
@@ -61,7 +61,7 @@ func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *
 		return usagef("--reason is required: say why, for the audit log")
 	}
 	meta := mfa.Meta{ActorID: a.adminActor()}
-	return a.withMFA(ctx, c, who, func(s *mfa.Service, acc store.Account) error {
+	return a.withMFA(ctx, c, who, func(s *mfa.Service, acc store.Account, db database) error {
 		if sub == "unlock" {
 			if err := s.Unlock(ctx, acc.ID, *reason, meta); err != nil {
 				return storeErr(err, "unlock the second factor")
@@ -83,14 +83,22 @@ func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *
 		if err != nil {
 			return err
 		}
+		// Sessions that proved the removed factor would go on claiming it
+		// (acr …:mfa for an account without one), and a lost phone may hold
+		// one: the person signs in again and enrols.
+		ended, err := db.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
+		if err != nil {
+			return fmt.Errorf("second factor reset, but the sign-in sessions were not ended: %w", err)
+		}
 		if *asJSON {
 			return writeJSON(a.stdout, struct {
 				AccountID             string `json:"account_id"`
 				Username              string `json:"username"`
 				AuthenticatorsRemoved int    `json:"authenticators_removed"`
-			}{acc.ID, acc.Username, n})
+				SessionsEnded         int    `json:"sessions_ended"`
+			}{acc.ID, acc.Username, n, ended})
 		}
-		fmt.Fprintf(a.stdout, "second factor reset for %s: %d authenticators removed\n", acc.Username, n)
+		fmt.Fprintf(a.stdout, "second factor reset for %s: %d authenticators removed, %d sign-in sessions ended\n", acc.Username, n, ended)
 		return nil
 	})
 }

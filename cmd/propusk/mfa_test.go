@@ -13,6 +13,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -213,10 +214,18 @@ func TestUsersUnlockAndResetMFA(t *testing.T) {
 		// lifts the lock.
 		f.clk.Add(mfa.Period)
 		f.lockOut(t, vera.ID, secret)
+		// A session that proved the app (on the lost phone, say) ends too.
+		stolen, _, err := (&accounts.Sessions{Store: f.db}).Create(ctx, vera.ID, accounts.Authentication{Time: timeNow(), AMR: []string{"pwd", "otp"}}, "phone", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
 		stdout, stderr, code = adminRun(t, b, "olga", "users", "reset-mfa", "vera", "--reason", "lost her phone")
 		wantOK(t, code, stdout, stderr)
-		if stdout != "second factor reset for vera: 2 authenticators removed\n" {
+		if stdout != "second factor reset for vera: 2 authenticators removed, 1 sign-in sessions ended\n" {
 			t.Errorf("users reset-mfa printed %q", stdout)
+		}
+		if _, err := (&accounts.Sessions{Store: f.db}).Lookup(ctx, stolen); !errors.Is(err, accounts.ErrNoSession) {
+			t.Errorf("a session that proved the removed app survived the reset: %v", err)
 		}
 		if auths, err := f.svc.List(ctx, vera.ID); err != nil || len(auths) != 0 {
 			t.Errorf("after reset: %d authenticators (%v), want none", len(auths), err)
@@ -260,7 +269,7 @@ func TestUsersResetMFANoSecondFactor(t *testing.T) {
 		gleb := createUser(t, b, "gleb")
 		stdout, stderr, code := adminRun(t, b, "", "users", "reset-mfa", "gleb", "--reason", "precaution")
 		wantOK(t, code, stdout, stderr)
-		if stdout != "second factor reset for gleb: 0 authenticators removed\n" {
+		if stdout != "second factor reset for gleb: 0 authenticators removed, 0 sign-in sessions ended\n" {
 			t.Errorf("users reset-mfa printed %q", stdout)
 		}
 		var out map[string]any
@@ -269,7 +278,7 @@ func TestUsersResetMFANoSecondFactor(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 			t.Fatalf("users reset-mfa --json: %v\n%s", err, stdout)
 		}
-		if want := map[string]any{"account_id": gleb.ID, "username": "gleb", "authenticators_removed": float64(0)}; !maps.Equal(out, want) {
+		if want := map[string]any{"account_id": gleb.ID, "username": "gleb", "authenticators_removed": float64(0), "sessions_ended": float64(0)}; !maps.Equal(out, want) {
 			t.Errorf("users reset-mfa --json: %v, want %v", out, want)
 		}
 		f := newMFAFixture(t, b)
