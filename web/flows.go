@@ -363,9 +363,8 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "consent"})
 		return
 	}
-	c, err := r.Cookie(h.SessionCookie)
-	if err != nil || accounts.SessionID(c.Value) != f.SessionID {
-		h.fail(w, r, f, CSRF(errors.New("consent from a browser that did not sign in to the flow")))
+	if err := h.holdsFlowSession(r, f); err != nil {
+		h.fail(w, r, f, err)
 		return
 	}
 	details, err := h.provider(f).FlowDetails(ctx, f)

@@ -44,8 +44,8 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 		return nil, d, acct, true
 	}
 	if f.SessionID != "" {
-		if c, err := r.Cookie(h.SessionCookie); err != nil || accounts.SessionID(c.Value) != f.SessionID {
-			h.fail(w, r, f, CSRF(errors.New("step-up from a browser that does not hold the session")))
+		if err := h.holdsFlowSession(r, f); err != nil {
+			h.fail(w, r, f, err)
 			return nil, d, acct, true
 		}
 	}
@@ -285,6 +285,22 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 	h.afterAuthentication(w, r, f, d)
 }
 
+// holdsFlowSession checks that the request comes from the browser that
+// holds the flow's SSO session, and that the session is still live: a
+// session ended meanwhile (logout, a password change elsewhere, an
+// administrator) must not finish a flow it began.
+func (h *Handler) holdsFlowSession(r *http.Request, f *flow.Flow) error {
+	c, err := r.Cookie(h.SessionCookie)
+	if err != nil || accounts.SessionID(c.Value) != f.SessionID {
+		return CSRF(errors.New("a flow's step from a browser that does not hold its session"))
+	}
+	bs, err := h.Sessions.Lookup(r.Context(), c.Value)
+	if errors.Is(err, accounts.ErrNoSession) || (err == nil && bs.ID != f.SessionID) {
+		return FlowExpired(errors.New("the flow's session has ended"))
+	}
+	return err
+}
+
 // continueFlow resumes a flow after an interstitial page (the recovery
 // codes): only for the browser that holds the flow's session.
 func (h *Handler) continueFlow(w http.ResponseWriter, r *http.Request) {
@@ -298,8 +314,8 @@ func (h *Handler) continueFlow(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "continue"})
 		return
 	}
-	if c, err := r.Cookie(h.SessionCookie); err != nil || accounts.SessionID(c.Value) != f.SessionID {
-		h.fail(w, r, f, CSRF(errors.New("continue from a browser that did not sign in")))
+	if err := h.holdsFlowSession(r, f); err != nil {
+		h.fail(w, r, f, err)
 		return
 	}
 	d, err := h.provider(f).FlowDetails(ctx, f)

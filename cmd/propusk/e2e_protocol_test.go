@@ -743,3 +743,28 @@ func TestEndToEndDisabledAccount(t *testing.T) {
 		}
 	})
 }
+
+// A flow begun by an SSO session cannot be finished once that session has
+// ended (here: the person changed the password elsewhere, which ends every
+// other session): consent on an open consent page is refused, no code.
+func TestEndToEndEndedSessionCannotFinishAFlow(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		id := p.person(t, "lev", "simplified")
+		own, _ := p.rp(t, clients.Registration{FirstParty: true})
+		third, _ := p.rp(t, clients.Registration{})
+		pkce := oauth2.GenerateVerifier()
+		br := newBrowser(t)
+		br.signIn(own.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce)), "lev", "correct horse battery", nil)
+		consentPage := br.get(third.AuthCodeURL("s-87654321", oauth2.S256ChallengeOption(pkce)))
+		if !strings.HasSuffix(consentPage.url.Path, "/consent") {
+			t.Fatalf("expected the consent page: %d %s", consentPage.status, consentPage.url)
+		}
+		if _, err := p.db.DeleteBrowserSessionsOfAccount(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		done := br.submit(consentPage, "/consent", url.Values{"decision": {"allow"}})
+		if done.loc != nil || done.status != http.StatusBadRequest {
+			t.Fatalf("consent from an ended session: %d %v", done.status, done.loc)
+		}
+	})
+}
