@@ -493,3 +493,39 @@ func TestPendingEnrolmentsAreCapped(t *testing.T) {
 		t.Fatalf("confirm the newest enrolment: %v", err)
 	}
 }
+
+// Recovery codes stand in for an authenticator: removing the last one
+// removes them, and codes never count for an account without one.
+func TestRecoveryCodesGoWithTheLastAuthenticator(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	first := e.enrolled(t)
+	codes, err := e.svc.NewRecoveryCodes(ctx, "anna", Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.svc.Begin(ctx, "anna", "anna@example.org", "tablet", true, Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Confirm(ctx, "anna", second.AuthenticatorID, code(t, second, e.clk.Now()), true, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	// One of two removed: the codes stay and work.
+	if err := e.svc.Remove(ctx, "anna", first.AuthenticatorID, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := e.svc.UseRecoveryCode(ctx, "anna", codes[0], Meta{}); err != nil || left != RecoveryCodeCount-1 {
+		t.Fatalf("a recovery code beside the remaining app: %d left, %v", left, err)
+	}
+	// The last removed: the codes go.
+	if err := e.svc.Remove(ctx, "anna", second.AuthenticatorID, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.svc.RecoveryCodesLeft(ctx, "anna"); err != nil || n != 0 {
+		t.Fatalf("recovery codes after removing the last app: %d, %v", n, err)
+	}
+	if _, err := e.svc.UseRecoveryCode(ctx, "anna", codes[1], Meta{}); !errors.Is(err, ErrNoAuthenticator) {
+		t.Fatalf("a recovery code without an app: %v, want ErrNoAuthenticator", err)
+	}
+}

@@ -90,6 +90,14 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, accountID string, meta M
 // the second factor, once, and says how many remain. Wrong codes count
 // towards the lock-out like wrong TOTP codes.
 func (s *Service) UseRecoveryCode(ctx context.Context, accountID, code string, meta Meta) (remaining int, err error) {
+	// Codes count only beside an authenticator (Remove and Reset delete
+	// them with the last one; this also covers codes left by any other
+	// path).
+	if enrolled, err := s.Enrolled(ctx, accountID); err != nil {
+		return 0, err
+	} else if !enrolled {
+		return 0, ErrNoAuthenticator
+	}
 	st, err := s.reserve(ctx, accountID)
 	if err != nil {
 		return 0, err

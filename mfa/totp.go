@@ -399,7 +399,18 @@ func (s *Service) Remove(ctx context.Context, accountID, authenticatorID string,
 	if err := s.Store.DeleteAuthenticator(ctx, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return s.audit(ctx, "mfa.removed", accountID, meta, map[string]string{"authenticator_id": a.ID, "name": a.Name})
+	// Recovery codes stand in for an authenticator; with none left they
+	// would be a second factor of their own that the person cannot see.
+	details := map[string]string{"authenticator_id": a.ID, "name": a.Name}
+	if enrolled, err := s.Enrolled(ctx, accountID); err != nil {
+		return err
+	} else if !enrolled {
+		if err := s.Store.DeleteRecoveryCodes(ctx, accountID); err != nil {
+			return fmt.Errorf("remove recovery codes: %w", err)
+		}
+		details["recovery_codes_removed"] = "true"
+	}
+	return s.audit(ctx, "mfa.removed", accountID, meta, details)
 }
 
 // Reshow returns an unconfirmed enrolment of the account again (after a

@@ -136,12 +136,25 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	// Without an authenticator there are no recovery codes: the person sets
+	// one up instead.
+	if enrolled, err := h.MFA.Enrolled(ctx, acct.ID); err != nil {
+		h.fail(w, r, f, err)
+		return
+	} else if !enrolled {
+		http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		return
+	}
 	view := RecoveryView{FlowID: f.ID, ClientName: d.ClientName}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		left, err := h.MFA.UseRecoveryCode(ctx, acct.ID, r.PostFormValue("code"), h.meta(r, f))
 		if err == nil {
 			h.secondFactorProven(w, r, f, d, acct, &RecoveryCodesView{UsedOne: true, Remaining: left})
+			return
+		}
+		if errors.Is(err, mfa.ErrNoAuthenticator) { // the last app removed meanwhile
+			http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 			return
 		}
 		key, wait, st, ok := mfaError(err)
