@@ -546,6 +546,12 @@ func testAudit(t *testing.T, newStore NewStore) {
 			fmt.Sprintf("UPDATE audit_events SET account_id = 'a2' WHERE id = %d", id),
 			"DELETE FROM audit_events",
 			fmt.Sprintf("DELETE FROM audit_events WHERE id = %d", id),
+			// Rewrites disguised as inserts; each is valid in one dialect
+			// (SQLite's REPLACE deletes without firing delete triggers).
+			fmt.Sprintf("INSERT OR REPLACE INTO audit_events (id, at, type) VALUES (%d, 0, 'rewritten')", id),
+			fmt.Sprintf("REPLACE INTO audit_events (id, at, type) VALUES (%d, 0, 'rewritten')", id),
+			fmt.Sprintf("INSERT INTO audit_events (id, at, type) VALUES (%d, 0, 'rewritten') ON CONFLICT (id) DO UPDATE SET type = 'rewritten'", id),
+			fmt.Sprintf("INSERT INTO audit_events (id, at, type) OVERRIDING SYSTEM VALUE VALUES (%d, now(), 'rewritten') ON CONFLICT (id) DO UPDATE SET type = 'rewritten'", id),
 		} {
 			if err := x.ExecScript(ctx(t), q); err == nil {
 				t.Fatalf("%s: succeeded on the append-only audit log", q)
