@@ -104,7 +104,7 @@ func (f *Flow) RequirePassword() error {
 	if f.State() != StateSecondFactor || f.SessionID == "" {
 		return &IllegalMoveError{From: f.State(), Move: "ask for the password again"}
 	}
-	f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR = "", "", time.Time{}, nil, ""
+	f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR, f.BrowserHash = "", "", time.Time{}, nil, "", nil
 	f.Flow.State = string(StateLogin)
 	return nil
 }

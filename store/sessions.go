@@ -19,6 +19,10 @@ type Flow struct {
 	// CSRFHash is a hash of the flow's form token; every POST of a step
 	// must carry the token.
 	CSRFHash []byte
+	// BrowserHash is a hash of the sign-in cookie set when the password was
+	// right and a second factor is next: until an SSO session exists, it
+	// keeps the rest of the sign-in to the browser that gave the password.
+	BrowserHash []byte
 
 	AccountID string    // who signed in, once known
 	SessionID string    // the browser session (its hash) the flow was completed in

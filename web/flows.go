@@ -16,6 +16,7 @@ import (
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/consent"
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -272,10 +273,25 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 	}
 	if enrolled || need {
 		pwd := flow.Authentication{AccountID: acct.ID, AuthTime: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
-		if _, err := h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error { return f.RequireSecondFactor(pwd) }); err != nil {
+		// No SSO session until the second factor: a cookie keeps the rest
+		// of the sign-in to this browser, so a flow URL seen elsewhere
+		// (history, a log, a shoulder) cannot finish it.
+		bind := token.New()
+		f, err := h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error {
+			if err := f.RequireSecondFactor(pwd); err != nil {
+				return err
+			}
+			f.BrowserHash = token.Hash(bind)
+			return nil
+		})
+		if err != nil {
 			h.fail(w, r, f, err)
 			return true, 0
 		}
+		http.SetCookie(w, &http.Cookie{
+			Name: signInCookie(f), Value: bind, Path: "/login", Expires: f.ExpiresAt,
+			HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteStrictMode,
+		})
 		h.Logger.InfoContext(ctx, "password accepted; second factor next", "account_id", acct.ID, "client_id", f.ClientID)
 		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 		return true, 0

@@ -11,6 +11,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -48,6 +49,9 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 			h.fail(w, r, f, err)
 			return nil, d, acct, true
 		}
+	} else if c, err := r.Cookie(signInCookie(f)); err != nil || !token.Matches(f.BrowserHash, c.Value) {
+		h.fail(w, r, f, CSRF(errors.New("a second-factor step from a browser that did not give the password")))
+		return nil, d, acct, true
 	}
 	if r.Method == http.MethodPost && !flow.TokenMatches(f.CSRFHash, r.PostFormValue("csrf")) {
 		h.fail(w, r, f, flow.ErrCSRF)
@@ -296,6 +300,17 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 		return
 	}
 	h.afterAuthentication(w, r, f, d)
+}
+
+// signInCookie names the cookie that binds a flow to the browser between
+// the password and the second factor; one per flow, so two tabs signing in
+// at once do not undo each other.
+func signInCookie(f *flow.Flow) string {
+	id := f.ID
+	if len(id) > 16 {
+		id = id[:16]
+	}
+	return "propusk_signin_" + id
 }
 
 // holdsFlowSession checks that the request comes from the browser that

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -250,6 +251,51 @@ func TestEndToEndEnrolAfterReset(t *testing.T) {
 		pg = br.submit(pg, "/login", url.Values{"username": {"rita"}, "password": {"correct horse battery"}})
 		if !strings.HasSuffix(pg.url.Path, "/login/enrol") {
 			t.Fatalf("sign-in after a reset: %d %s", pg.status, pg.url)
+		}
+	})
+}
+
+// Between the password and the second factor there is no SSO session yet;
+// a cookie keeps the sign-in to the browser that gave the password. The
+// flow's URL in another browser neither shows the enrolment (a new secret)
+// nor takes a right code; the first browser then finishes.
+func TestEndToEndSecondFactorStaysInTheBrowser(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		id := p.person(t, "inna", "standard")
+		secret := p.enrolApp(t, id, "inna")
+		p.person(t, "ivan", "standard") // no app yet: enrolment is next
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		pkce := oauth2.GenerateVerifier()
+		authURL := cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("acr_values", "urn:propusk:acr:standard:mfa"))
+
+		br := newBrowser(t)
+		pg := br.submit(br.get(authURL), "/login", url.Values{"username": {"inna"}, "password": {"correct horse battery"}})
+		if !strings.HasSuffix(pg.url.Path, "/login/otp") {
+			t.Fatalf("after the password: %d %s", pg.status, pg.url)
+		}
+		other := newBrowser(t)
+		seen := other.get(pg.url.String())
+		if seen.status != http.StatusForbidden || strings.Contains(seen.body, `name="code"`) {
+			t.Fatalf("the code page in another browser: %d\n%s", seen.status, seen.body)
+		}
+		// A right code posted from the other browser (with a form token
+		// from the first) is refused and does not use up the time step.
+		stolen := other.submit(pg, "/login/otp", url.Values{"code": {appCode(t, secret, time.Now())}})
+		if stolen.status != http.StatusForbidden || stolen.loc != nil {
+			t.Fatalf("a code from another browser: %d %v", stolen.status, stolen.loc)
+		}
+		if back := br.submit(pg, "/login/otp", url.Values{"code": {appCode(t, secret, time.Now())}}); back.loc == nil || back.loc.Query().Get("code") == "" {
+			t.Fatalf("the code in the browser that gave the password: %d %s %v", back.status, back.url, back.loc)
+		}
+
+		// The same for an enrolment: no secret is shown elsewhere.
+		br2 := newBrowser(t)
+		en := br2.submit(br2.get(authURL), "/login", url.Values{"username": {"ivan"}, "password": {"correct horse battery"}})
+		if en.url.Path != "/login/enrol" && !strings.HasSuffix(en.url.Path, "/login/otp") {
+			t.Fatalf("after ivan's password: %d %s", en.status, en.url)
+		}
+		if leak := newBrowser(t).get(en.url.String()); leak.status != http.StatusForbidden || strings.Contains(leak.body, "otpauth://") {
+			t.Fatalf("the enrolment page in another browser: %d\n%s", leak.status, leak.body)
 		}
 	})
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const flowColumns = `id, state, client_id, request, csrf_hash, account_id, session_id,
-	auth_time, amr, acr, locale, created_at, updated_at, expires_at, return_to`
+	auth_time, amr, acr, locale, created_at, updated_at, expires_at, return_to, browser_hash`
 
 func flowArgs(f store.Flow) []any {
 	if f.Request == nil {
@@ -22,7 +22,7 @@ func flowArgs(f store.Flow) []any {
 		f.Request = []byte{}
 	}
 	return []any{f.ID, f.State, nullIfEmpty(f.ClientID), f.Request, f.CSRFHash, f.AccountID, f.SessionID,
-		nullTime(f.AuthTime), list(f.AMR), f.ACR, f.Locale, nullTime(f.CreatedAt), nullTime(f.UpdatedAt), nullTime(f.ExpiresAt), f.ReturnTo}
+		nullTime(f.AuthTime), list(f.AMR), f.ACR, f.Locale, nullTime(f.CreatedAt), nullTime(f.UpdatedAt), nullTime(f.ExpiresAt), f.ReturnTo, f.BrowserHash}
 }
 
 func scanFlow(row interface{ Scan(...any) error }) (store.Flow, error) {
@@ -30,7 +30,7 @@ func scanFlow(row interface{ Scan(...any) error }) (store.Flow, error) {
 	var auth, created, updated, expires *time.Time
 	var client *string
 	err := row.Scan(&f.ID, &f.State, &client, &f.Request, &f.CSRFHash, &f.AccountID, &f.SessionID,
-		&auth, &f.AMR, &f.ACR, &f.Locale, &created, &updated, &expires, &f.ReturnTo)
+		&auth, &f.AMR, &f.ACR, &f.Locale, &created, &updated, &expires, &f.ReturnTo, &f.BrowserHash)
 	if client != nil {
 		f.ClientID = *client
 	}
@@ -44,7 +44,7 @@ func scanFlow(row interface{ Scan(...any) error }) (store.Flow, error) {
 // CreateFlow implements store.Flows.
 func (db *DB) CreateFlow(ctx context.Context, f store.Flow) error {
 	_, err := db.q(ctx).Exec(ctx, `INSERT INTO flows (`+flowColumns+`)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`, flowArgs(f)...)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`, flowArgs(f)...)
 	if err != nil {
 		return fmt.Errorf("create flow: %w", mapErr(err))
 	}
@@ -74,8 +74,9 @@ func (db *DB) UpdateFlow(ctx context.Context, id string, fn func(store.Flow) (st
 		args := flowArgs(f)
 		_, err = db.q(ctx).Exec(ctx, `UPDATE flows SET
 			state = $1, client_id = $2, request = $3, csrf_hash = $4, account_id = $5, session_id = $6,
-			auth_time = $7, amr = $8, acr = $9, locale = $10, updated_at = $11, expires_at = $12, return_to = $13
-			WHERE id = $14`, append(append(args[1:11:11], args[12:]...), f.ID)...)
+			auth_time = $7, amr = $8, acr = $9, locale = $10, updated_at = $11, expires_at = $12, return_to = $13,
+			browser_hash = $14
+			WHERE id = $15`, append(append(args[1:11:11], args[12:]...), f.ID)...)
 		if err != nil {
 			return mapErr(err)
 		}

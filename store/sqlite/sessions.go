@@ -12,7 +12,7 @@ import (
 )
 
 const flowColumns = `id, state, client_id, request, csrf_hash, account_id, session_id,
-	auth_time, amr, acr, locale, created_at, updated_at, expires_at, return_to`
+	auth_time, amr, acr, locale, created_at, updated_at, expires_at, return_to, browser_hash`
 
 func flowArgs(f store.Flow) []any {
 	if f.Request == nil {
@@ -21,7 +21,7 @@ func flowArgs(f store.Flow) []any {
 		f.Request = []byte{}
 	}
 	return []any{f.ID, f.State, nullIfEmpty(f.ClientID), f.Request, f.CSRFHash, f.AccountID, f.SessionID,
-		micros(f.AuthTime), jsonList(f.AMR), f.ACR, f.Locale, micros(f.CreatedAt), micros(f.UpdatedAt), micros(f.ExpiresAt), f.ReturnTo}
+		micros(f.AuthTime), jsonList(f.AMR), f.ACR, f.Locale, micros(f.CreatedAt), micros(f.UpdatedAt), micros(f.ExpiresAt), f.ReturnTo, f.BrowserHash}
 }
 
 func scanFlow(row interface{ Scan(...any) error }) (store.Flow, error) {
@@ -29,7 +29,7 @@ func scanFlow(row interface{ Scan(...any) error }) (store.Flow, error) {
 	var auth, created, updated, expires sql.NullInt64
 	var client sql.NullString
 	err := row.Scan(&f.ID, &f.State, &client, &f.Request, &f.CSRFHash, &f.AccountID, &f.SessionID,
-		&auth, listScanner{&f.AMR}, &f.ACR, &f.Locale, &created, &updated, &expires, &f.ReturnTo)
+		&auth, listScanner{&f.AMR}, &f.ACR, &f.Locale, &created, &updated, &expires, &f.ReturnTo, &f.BrowserHash)
 	f.ClientID = client.String
 	if err != nil {
 		return store.Flow{}, mapErr(err)
@@ -41,7 +41,7 @@ func scanFlow(row interface{ Scan(...any) error }) (store.Flow, error) {
 // CreateFlow implements store.Flows.
 func (db *DB) CreateFlow(ctx context.Context, f store.Flow) error {
 	_, err := db.writer(ctx).ExecContext(ctx,
-		`INSERT INTO flows (`+flowColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, flowArgs(f)...)
+		`INSERT INTO flows (`+flowColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, flowArgs(f)...)
 	if err != nil {
 		return fmt.Errorf("create flow: %w", mapErr(err))
 	}
@@ -71,7 +71,8 @@ func (db *DB) UpdateFlow(ctx context.Context, id string, fn func(store.Flow) (st
 		args := flowArgs(f)
 		_, err = db.writer(ctx).ExecContext(ctx, `UPDATE flows SET
 			state = ?, client_id = ?, request = ?, csrf_hash = ?, account_id = ?, session_id = ?,
-			auth_time = ?, amr = ?, acr = ?, locale = ?, updated_at = ?, expires_at = ?, return_to = ?
+			auth_time = ?, amr = ?, acr = ?, locale = ?, updated_at = ?, expires_at = ?, return_to = ?,
+			browser_hash = ?
 			WHERE id = ?`, append(append(args[1:11:11], args[12:]...), f.ID)...)
 		if err != nil {
 			return mapErr(err)

@@ -14,8 +14,8 @@ import (
 func sampleFlow(id string) store.Flow {
 	return store.Flow{
 		ID: id, State: "login", ClientID: "card",
-		Request:   []byte("sealed authorization request"),
-		CSRFHash:  []byte{7, 7, 7},
+		Request:  []byte("sealed authorization request"),
+		CSRFHash: []byte{7, 7, 7}, BrowserHash: []byte{9, 9},
 		AccountID: "a1", SessionID: "session-hash",
 		AuthTime: now.Add(-time.Minute), AMR: []string{"pwd", "otp"}, ACR: "standard", Locale: "ru",
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(30 * time.Minute),
@@ -98,7 +98,7 @@ func testFlows(t *testing.T, newStore NewStore) {
 		s := withClient(t, newStore)
 		must(t, s.CreateClient(ctx(t), sampleClient("entry")), "create second client")
 		f := sampleFlow("f1")
-		f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR, f.CSRFHash = "", "", time.Time{}, []string{}, "", nil
+		f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR, f.CSRFHash, f.BrowserHash = "", "", time.Time{}, []string{}, "", nil, nil
 		must(t, s.CreateFlow(ctx(t), f), "create")
 		later := now.Add(time.Minute)
 		got, err := s.UpdateFlow(ctx(t), "f1", func(f store.Flow) (store.Flow, error) {
@@ -107,14 +107,14 @@ func testFlows(t *testing.T, newStore NewStore) {
 			f.State = "consent"
 			f.ClientID = "entry"
 			f.Request = []byte("another request")
-			f.CSRFHash = []byte{8}
+			f.CSRFHash, f.BrowserHash = []byte{8}, []byte{10}
 			f.AccountID, f.SessionID = "a1", "s1"
 			f.AuthTime, f.AMR, f.ACR, f.Locale = later, []string{"pwd"}, "simplified", "en"
 			f.UpdatedAt, f.ExpiresAt = later, later.Add(time.Hour)
 			return f, nil
 		})
 		must(t, err, "update")
-		want := store.Flow{ID: "f1", State: "consent", ClientID: "entry", Request: []byte("another request"), CSRFHash: []byte{8},
+		want := store.Flow{ID: "f1", State: "consent", ClientID: "entry", Request: []byte("another request"), CSRFHash: []byte{8}, BrowserHash: []byte{10},
 			AccountID: "a1", SessionID: "s1", AuthTime: later, AMR: []string{"pwd"}, ACR: "simplified", Locale: "en",
 			CreatedAt: now, UpdatedAt: later, ExpiresAt: later.Add(time.Hour)}
 		equal(t, got, want, "returned value")
@@ -126,15 +126,15 @@ func testFlows(t *testing.T, newStore NewStore) {
 
 		// Back to empty: cleared fields read back empty.
 		got, err = s.UpdateFlow(ctx(t), "f1", func(f store.Flow) (store.Flow, error) {
-			f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR, f.CSRFHash = "", "", time.Time{}, []string{}, "", nil
+			f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR, f.CSRFHash, f.BrowserHash = "", "", time.Time{}, []string{}, "", nil, nil
 			return f, nil
 		})
 		must(t, err, "clear")
 		read, err = s.GetFlow(ctx(t), "f1")
 		must(t, err, "get")
 		equal(t, read, got, "stored equals returned after clearing")
-		if !read.AuthTime.IsZero() || read.CSRFHash != nil {
-			t.Fatalf("cleared fields read back %v, %v", read.AuthTime, read.CSRFHash)
+		if !read.AuthTime.IsZero() || read.CSRFHash != nil || read.BrowserHash != nil {
+			t.Fatalf("cleared fields read back %v, %v, %v", read.AuthTime, read.CSRFHash, read.BrowserHash)
 		}
 	})
 	t.Run("UpdateAbortsOnError", func(t *testing.T) {
