@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/propusk/propusk/store"
@@ -57,7 +58,20 @@ func accountKey(username string) string {
 	return "login:account:" + username
 }
 
-func addressKey(addr string) string { return "login:address:" + addr }
+// addressKey counts an IPv6 client by its /64: one subscriber usually holds
+// a whole /64 and could otherwise take a fresh address for every guess.
+// IPv4 addresses (also IPv4-mapped ones) count one by one.
+func addressKey(addr string) string {
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		ip = ip.Unmap().WithZone("")
+		if ip.Is6() {
+			addr = netip.PrefixFrom(ip, 64).Masked().String()
+		} else {
+			addr = ip.String()
+		}
+	}
+	return "login:address:" + addr
+}
 
 // Wait says how long the person must wait before another attempt for
 // username from addr; 0 means go ahead.

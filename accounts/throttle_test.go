@@ -140,6 +140,31 @@ func TestThrottleAddress(t *testing.T) {
 	}
 }
 
+// An IPv6 client counts by its /64 (one subscriber's block); IPv4 and
+// IPv4-mapped addresses count one by one.
+func TestThrottleAddressIPv6Prefix(t *testing.T) {
+	th, _, _ := newThrottle(t)
+	th.AddressAttempts = 3
+	for i, addr := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:DB8:1:2:0:0:0:abcd"} {
+		fail(t, th, fmt.Sprintf("user%d", i), addr)
+	}
+	if d := wait(t, th, "fresh", "2001:db8:1:2::77"); d <= 0 {
+		t.Error("another address of the same /64 is not held back")
+	}
+	if d := wait(t, th, "fresh", "2001:db8:1:3::1"); d != 0 {
+		t.Errorf("the next /64 is held back: %v", d)
+	}
+	for i, addr := range []string{"198.51.100.1", "::ffff:198.51.100.1", "198.51.100.1"} {
+		fail(t, th, fmt.Sprintf("v4user%d", i), addr)
+	}
+	if d := wait(t, th, "fresh", "198.51.100.1"); d <= 0 {
+		t.Error("an IPv4 address and its IPv4-mapped form count apart")
+	}
+	if d := wait(t, th, "fresh", "198.51.100.2"); d != 0 {
+		t.Errorf("a neighbouring IPv4 address is held back: %v", d)
+	}
+}
+
 func TestThrottleSucceededResetsAccountOnly(t *testing.T) {
 	th, _, _ := newThrottle(t)
 	th.AccountAttempts, th.AddressAttempts, th.Window = 3, 5, 10*time.Minute
