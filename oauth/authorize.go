@@ -240,7 +240,7 @@ func (h *Handler) usableSession(r *http.Request, p authzParams) (*flow.Authentic
 	if p.prompt["login"] {
 		return nil, store.Account{}, nil
 	}
-	c, err := r.Cookie(SessionCookie)
+	c, err := r.Cookie(SessionCookieName(h.secureCookies()))
 	if err != nil {
 		return nil, store.Account{}, nil
 	}

@@ -37,8 +37,24 @@ type Handler struct {
 	fosite   *fosite.Config
 }
 
-// SessionCookie is the SSO session cookie's name.
-const SessionCookie = "propusk_session"
+// SessionCookie is the SSO session cookie's name over plain http (a
+// loopback issuer, in development); SecureSessionCookie over https.
+const (
+	SessionCookie       = "propusk_session"
+	SecureSessionCookie = "__Host-propusk_session"
+)
+
+// SessionCookieName is the SSO cookie's name for an issuer served over
+// https or not. Over https the __Host- prefix makes browsers refuse the
+// cookie unless it is Secure, host-only and for path /: a sibling subdomain
+// (another service under the same parent domain) cannot plant a session
+// of its choosing (login CSRF) or shadow the real one.
+func SessionCookieName(secure bool) string {
+	if secure {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
 
 // Init composes fosite; Mount calls it.
 func (h *Handler) Init() error {

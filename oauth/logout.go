@@ -65,7 +65,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		clientName = c.Name
 	}
 
-	cookie, _ := r.Cookie(SessionCookie)
+	cookie, _ := r.Cookie(SessionCookieName(h.secureCookies()))
 	var current store.BrowserSession
 	if cookie != nil {
 		bs, err := h.Sessions.Lookup(ctx, cookie.Value)
@@ -112,7 +112,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 		h.Logger.InfoContext(ctx, "signed out", "account_id", current.AccountID, "client_id", clientID)
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secureCookies(), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: SessionCookieName(h.secureCookies()), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secureCookies(), SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: logoutCSRFCookie, Value: "", Path: PathEndSession, MaxAge: -1})
 	if redirect != "" {
 		http.Redirect(w, r, withState(redirect, state), http.StatusSeeOther)

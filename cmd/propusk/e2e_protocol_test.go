@@ -7,8 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +20,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
 	"github.com/propusk/propusk/accounts"
@@ -767,4 +772,63 @@ func TestEndToEndEndedSessionCannotFinishAFlow(t *testing.T) {
 			t.Fatalf("consent from an ended session: %d %v", done.status, done.loc)
 		}
 	})
+}
+
+// Over https the SSO cookie is __Host-propusk_session (Secure, host-only,
+// path /), so a sibling subdomain cannot plant or shadow it; the plain name
+// is for loopback http only.
+func TestEndToEndSecureSessionCookie(t *testing.T) {
+	db := openE2EDB(t, "sqlite")
+	ring := newRing(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "https://" + ln.Addr().String()
+	h, _, err := newHandler(t.Context(), issuer, db, ring, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	p := &idp{issuer: issuer, db: db, ring: ring, srv: srv}
+	p.person(t, "roza", "simplified")
+	key, err := serverSecret(t.Context(), db, ring, clientSecretKeyName, timeNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, _ := clients.NewSecretHasher(key)
+	c, _, err := (&clients.Service{Store: db, Secrets: hasher}).Create(t.Context(), clients.Registration{
+		Name: "Card", FirstParty: true, RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func(extra url.Values) string {
+		q := url.Values{"response_type": {"code"}, "client_id": {c.ID}, "redirect_uri": {rpRedirect}, "scope": {"openid"},
+			"state": {"s-12345678"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())}, "code_challenge_method": {"S256"}}
+		for k, v := range extra {
+			q[k] = v
+		}
+		return issuer + "/oauth2/auth?" + q.Encode()
+	}
+	br := newBrowser(t)
+	br.client.Transport = srv.Client().Transport
+	if back := br.signIn(auth(nil), "roza", "correct horse battery", nil); back.Query().Get("code") == "" {
+		t.Fatalf("sign-in over https: %v", back)
+	}
+	u, _ := url.Parse(issuer)
+	var names []string
+	for _, ck := range br.client.Jar.Cookies(u) {
+		names = append(names, ck.Name)
+	}
+	if !slices.Contains(names, "__Host-propusk_session") || slices.Contains(names, "propusk_session") {
+		t.Fatalf("cookies over https: %v", names)
+	}
+	// And it is the cookie Propusk reads: the session answers prompt=none.
+	if none := br.get(auth(url.Values{"prompt": {"none"}})); none.loc == nil || none.loc.Query().Get("code") == "" {
+		t.Fatalf("prompt=none with the __Host- cookie: %d %v", none.status, none.loc)
+	}
 }

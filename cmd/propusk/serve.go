@@ -151,7 +151,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 		Consents:      consents,
 		Provider:      provider,
 		Logger:        logger,
-		SessionCookie: oauth.SessionCookie,
+		SessionCookie: oauth.SessionCookieName(secure),
 		SecureCookies: secure,
 		MFA:           factors,
 		AchievedACR:   oauth.AchievedACR,
