@@ -22,6 +22,7 @@ type Store interface {
 	MFAStates
 	RecoveryCodes
 	Audit
+	SealedValues
 	Transactor
 	TxController
 

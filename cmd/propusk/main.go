@@ -69,7 +69,7 @@ var commands = map[string]command{
 	"users":       {"manage accounts: create, list, show, disable, set-password, reset-mfa, unlock", (*app).cmdUsers},
 	"clients":     {"manage relying parties: create, list, show, delete, rotate-secret", (*app).cmdClients},
 	"keys":        {"manage token-signing keys: list, rotate", (*app).cmdKeys},
-	"secrets-key": {"print a new random secrets key (for PROPUSK_SECRETS_KEY)", (*app).cmdSecretsKey},
+	"secrets-key": {"print a new random secrets key (for PROPUSK_SECRETS_KEY); reseal: re-seal everything with the first key", (*app).cmdSecretsKey},
 	"version":     {"print the version", (*app).cmdVersion},
 }
 
@@ -243,8 +243,11 @@ func versionString() string {
 }
 
 func (a *app) cmdSecretsKey(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "reseal" {
+		return a.cmdSecretsKeyReseal(ctx, args[1:])
+	}
 	if len(args) > 0 {
-		return usagef("takes no arguments")
+		return usagef("takes no arguments (or: reseal)")
 	}
 	return printNewSecretsKey(a.stdout)
 }
