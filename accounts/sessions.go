@@ -75,8 +75,11 @@ func SessionID(cookie string) string {
 func (s *Sessions) Create(ctx context.Context, accountID string, a Authentication, userAgent, remoteAddr string) (string, store.BrowserSession, error) {
 	cookie, publicID := token.New(), token.New()
 	now := s.now()
+	// A header may hold any bytes; PostgreSQL refuses invalid UTF-8 and
+	// NUL, so those go first, then the length is cut on a character
+	// boundary.
+	userAgent = strings.ReplaceAll(strings.ToValidUTF8(userAgent, "\uFFFD"), "\x00", "")
 	if len(userAgent) > 512 {
-		// Cut on a character boundary: PostgreSQL refuses invalid UTF-8.
 		userAgent = strings.ToValidUTF8(userAgent[:512], "")
 	}
 	bs := store.BrowserSession{

@@ -367,3 +367,16 @@ func TestSessionID(t *testing.T) {
 		t.Fatalf("SessionID = %q: want an unpadded base64url SHA-256", a)
 	}
 }
+
+// A header may carry any bytes: a short User-Agent with invalid UTF-8 or a
+// NUL is stored valid (PostgreSQL would refuse it and the sign-in fail).
+func TestSessionCreateCleansUserAgent(t *testing.T) {
+	s, db, _ := newSessions(t)
+	_, bs, err := s.Create(t.Context(), "acc-anna", pwdOTP, "Mozilla\xff/5.0\x00 (X11)", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := storedSession(t, db, bs.ID).UserAgent; got != "Mozilla\uFFFD/5.0 (X11)" {
+		t.Fatalf("stored user agent %q", got)
+	}
+}

@@ -287,7 +287,7 @@ func (s *Service) Confirm(ctx context.Context, accountID, authenticatorID, code 
 		return s.failed(ctx, accountID, st, ErrWrongCode, meta)
 	}
 	if err := s.Store.UseStep(ctx, accountID, step, now); err != nil {
-		if errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, store.ErrStepUsed) {
 			return s.failed(ctx, accountID, st, ErrReplayed, meta)
 		}
 		return err
@@ -334,7 +334,7 @@ func (s *Service) Verify(ctx context.Context, accountID, code string, meta Meta)
 			continue
 		}
 		if err := s.Store.UseStep(ctx, accountID, step, now); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrStepUsed) {
 				// A right code whose step was used: counted like a wrong
 				// one (whoever replays it may have seen it over a
 				// shoulder), and audited as a replay.

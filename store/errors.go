@@ -13,4 +13,8 @@ var (
 	// ErrConflict: a concurrent writer won (serialization failure, deadlock,
 	// SQLite busy). Nothing was written; the caller may retry.
 	ErrConflict = errors.New("conflict with a concurrent change")
+	// ErrStepUsed: UseStep's step is not later than the last one accepted
+	// (the code was used already). Kept apart from ErrConflict, so that a
+	// busy database is never taken for a replayed code.
+	ErrStepUsed = errors.New("time step already used")
 )

@@ -77,7 +77,7 @@ type MFAStates interface {
 	GetMFAState(ctx context.Context, accountID string) (MFAState, error)
 	// UseStep records step as accepted for the account if it is later than
 	// LastStep, in one conditional write (an upsert that only moves
-	// LastStep forward). ErrConflict when step is not later: the code was
+	// LastStep forward). ErrStepUsed when step is not later: the code was
 	// already used, on this node or another.
 	UseStep(ctx context.Context, accountID string, step int64, at time.Time) error
 	// UpdateMFAState reads the state (the zero state when none), applies fn

@@ -126,7 +126,7 @@ func (db *DB) GetMFAState(ctx context.Context, accountID string) (store.MFAState
 // against the committed step and changes nothing.
 func (db *DB) UseStep(ctx context.Context, accountID string, step int64, at time.Time) error {
 	if step <= 0 { // not later than the zero state's LastStep
-		return fmt.Errorf("use time step %d: %w: not later than the last step accepted", step, store.ErrConflict)
+		return fmt.Errorf("use time step %d: %w: not later than the last step accepted", step, store.ErrStepUsed)
 	}
 	n, err := db.count(ctx, "use time step", `INSERT INTO mfa_states (account_id, last_step, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (account_id) DO UPDATE SET last_step = excluded.last_step, updated_at = excluded.updated_at
@@ -135,7 +135,7 @@ func (db *DB) UseStep(ctx context.Context, accountID string, step int64, at time
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("use time step %d: %w: already used (not later than the last step accepted)", step, store.ErrConflict)
+		return fmt.Errorf("use time step %d: %w (not later than the last step accepted)", step, store.ErrStepUsed)
 	}
 	return nil
 }

@@ -169,6 +169,12 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w (%s)", store.ErrAlreadyExists, pe.ConstraintName)
 		case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
 			return fmt.Errorf("%w: %s", store.ErrConflict, pe.Message)
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			// Text PostgreSQL cannot hold (invalid UTF-8, a NUL byte), as
+			// a token, client ID or flow ID from a request may be: no row
+			// can have that key. SQLite answers ErrNotFound by itself.
+			// Propusk never writes such text (callers make it valid first).
+			return fmt.Errorf("%w: %s", store.ErrNotFound, pe.Message)
 		}
 	}
 	return err

@@ -181,22 +181,22 @@ func testMFAStates(t *testing.T, newStore NewStore) {
 	})
 	t.Run("UseStep", func(t *testing.T) {
 		s := withAccounts(t, newStore)
-		wantErr(t, s.UseStep(ctx(t), "a1", 0, now), store.ErrConflict, "step 0 is not later than the zero state's")
+		wantErr(t, s.UseStep(ctx(t), "a1", 0, now), store.ErrStepUsed, "step 0 is not later than the zero state's")
 		must(t, s.UseStep(ctx(t), "a1", step, now), "first step")
 		got, err := s.GetMFAState(ctx(t), "a1")
 		must(t, err, "get")
 		equal(t, got, store.MFAState{AccountID: "a1", LastStep: step, UpdatedAt: now}, "state after the first step")
 
 		later := now.Add(30 * time.Second)
-		wantErr(t, s.UseStep(ctx(t), "a1", step, later), store.ErrConflict, "same step again")
-		wantErr(t, s.UseStep(ctx(t), "a1", step-1, later), store.ErrConflict, "earlier step")
+		wantErr(t, s.UseStep(ctx(t), "a1", step, later), store.ErrStepUsed, "same step again")
+		wantErr(t, s.UseStep(ctx(t), "a1", step-1, later), store.ErrStepUsed, "earlier step")
 		got, err = s.GetMFAState(ctx(t), "a1")
 		must(t, err, "get")
 		equal(t, got, store.MFAState{AccountID: "a1", LastStep: step, UpdatedAt: now}, "refused steps change nothing")
 
 		must(t, s.UseStep(ctx(t), "a1", step+1, later), "next step")
 		must(t, s.UseStep(ctx(t), "a1", step+5, later), "a step further on")
-		wantErr(t, s.UseStep(ctx(t), "a1", step+3, later), store.ErrConflict, "step between")
+		wantErr(t, s.UseStep(ctx(t), "a1", step+3, later), store.ErrStepUsed, "step between")
 		got, err = s.GetMFAState(ctx(t), "a1")
 		must(t, err, "get")
 		equal(t, got.LastStep, int64(step+5), "last step")
@@ -256,7 +256,7 @@ func testMFAStates(t *testing.T, newStore NewStore) {
 		read, err = s.GetMFAState(ctx(t), "a1")
 		must(t, err, "get")
 		equal(t, read, want, "stored value, lock-out cleared")
-		wantErr(t, s.UseStep(ctx(t), "a1", step, later), store.ErrConflict, "LastStep still guards replays")
+		wantErr(t, s.UseStep(ctx(t), "a1", step, later), store.ErrStepUsed, "LastStep still guards replays")
 	})
 	t.Run("UpdateAbortsOnError", func(t *testing.T) {
 		s := withAccounts(t, newStore)
@@ -580,7 +580,7 @@ func testMFAConcurrency(t *testing.T, newStore NewStore) {
 			errs := race(racers, func(int) error {
 				return s.UseStep(ctx(t), "a1", st, now)
 			})
-			countWins(t, errs, store.ErrConflict, fmt.Sprint("uses of time step ", st))
+			countWins(t, errs, store.ErrStepUsed, fmt.Sprint("uses of time step ", st))
 		}
 		got, err := s.GetMFAState(ctx(t), "a1")
 		must(t, err, "get")

@@ -24,6 +24,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	t.Run("ClientAssertions", func(t *testing.T) { testClientAssertions(t, newStore) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, newStore) })
 	t.Run("SealedValues", func(t *testing.T) { testSealedValues(t, newStore) })
+	t.Run("UnstorableKeys", func(t *testing.T) { testUnstorableKeys(t, newStore) })
 	t.Run("MergeConsent", func(t *testing.T) { testMergeConsent(t, newStore) })
 	t.Run("LocalFlows", func(t *testing.T) { testLocalFlows(t, newStore) })
 	t.Run("EnrolRequired", func(t *testing.T) { testEnrolRequired(t, newStore) })
