@@ -21,13 +21,30 @@ type Client struct {
 }
 
 // newClient wraps c. fosite v0.49 speaks go-jose v3, Propusk v4; the JWKS
-// crosses over as JSON.
+// crosses over as JSON, key by key, so that it means what registration
+// (package clients) took it to mean: a key of a type v3 does not know
+// (X25519 …) is left out rather than making the whole set, and so the
+// client, unusable; a key without "use" signs (RFC 7517 §4.2 makes "use"
+// optional), where fosite would look only for use "sig".
 func newClient(c store.Client, now time.Time) (*Client, error) {
 	out := &Client{Client: c, now: now}
 	if len(c.JWKS) > 0 {
-		var set josev3.JSONWebKeySet
-		if err := json.Unmarshal(c.JWKS, &set); err != nil {
+		var raw struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if err := json.Unmarshal(c.JWKS, &raw); err != nil {
 			return nil, err
+		}
+		set := josev3.JSONWebKeySet{}
+		for _, k := range raw.Keys {
+			var key josev3.JSONWebKey
+			if err := json.Unmarshal(k, &key); err != nil {
+				continue
+			}
+			if key.Use == "" {
+				key.Use = "sig"
+			}
+			set.Keys = append(set.Keys, key)
 		}
 		out.jwks = &set
 		out.authAlg = assertionAlg(set)

@@ -301,6 +301,18 @@ func TestEndToEndPrivateKeyJWT(t *testing.T) {
 		if status, _, _ := postForm(t, cfg.Endpoint.TokenURL, form(assertion(random(t))), "", ""); status != http.StatusUnauthorized {
 			t.Fatalf("assertion signed by another key: %d", status)
 		}
+
+		// A set registration accepts works at the token endpoint too: a
+		// key without "use" (optional, RFC 7517 §4.2) signs, and a key of
+		// a type the protocol library does not know is only left out.
+		bare, _ := json.Marshal(jose.JSONWebKey{Key: &key.PublicKey, KeyID: "rp-key"})
+		loose := []byte(`{"keys":[{"kty":"OKP","crv":"X25519","kid":"enc","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"},` + string(bare) + `]}`)
+		cfg2, _ := p.rp(t, clients.Registration{AuthMethod: "private_key_jwt", JWKS: loose, GrantTypes: []string{"client_credentials"}})
+		cfg = cfg2
+		signer, _ = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "rp-key").WithType("JWT"))
+		if status, m, _ := postForm(t, cfg.Endpoint.TokenURL, form(assertion(random(t))), "", ""); status != http.StatusOK {
+			t.Fatalf("private_key_jwt with a key without use beside an X25519 key: %d %v", status, m)
+		}
 	})
 }
 
