@@ -98,8 +98,10 @@ func privateAD(id string) seal.AD {
 
 // Ensure creates a key for every algorithm that has none, signing at once
 // (there is nothing to publish ahead of on a fresh install). Two nodes
-// starting together may both create one; both keys are published and the
-// later one signs, which is harmless.
+// starting together on an empty database may both create one; each then
+// looks again and keeps only the first key by (SignFrom, ID), deleting its
+// own if it is not that one, so that every node signs with the key every
+// node publishes. A node has signed nothing before Ensure returns.
 func (ks *KeySet) Ensure(ctx context.Context) error {
 	keys, err := ks.Store.ListSigningKeys(ctx)
 	if err != nil {
@@ -109,15 +111,44 @@ func (ks *KeySet) Ensure(ctx context.Context) error {
 	for _, k := range keys {
 		have[k.Algorithm] = true
 	}
+	var mine []store.SigningKey
 	for _, alg := range SigningAlgorithms {
 		if !have[alg] {
-			if _, err := ks.create(ctx, alg, ks.now()); err != nil {
+			k, err := ks.create(ctx, alg, ks.now())
+			if err != nil {
 				return err
+			}
+			mine = append(mine, k)
+		}
+	}
+	if len(mine) > 0 {
+		if keys, err = ks.Store.ListSigningKeys(ctx); err != nil {
+			return fmt.Errorf("list signing keys: %w", err)
+		}
+		for _, k := range mine {
+			if first := firstKey(keys, k.Algorithm); first.ID != k.ID {
+				if err := ks.Store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("withdraw a duplicate signing key: %w", err)
+				}
 			}
 		}
 	}
 	ks.invalidate()
 	return nil
+}
+
+// firstKey is the key of alg with the least (SignFrom, ID).
+func firstKey(keys []store.SigningKey, alg string) store.SigningKey {
+	var first store.SigningKey
+	for _, k := range keys {
+		if k.Algorithm != alg {
+			continue
+		}
+		if first.ID == "" || k.SignFrom.Before(first.SignFrom) || (k.SignFrom.Equal(first.SignFrom) && k.ID < first.ID) {
+			first = k
+		}
+	}
+	return first
 }
 
 // Rotate creates a new key for alg that is published now and signs after

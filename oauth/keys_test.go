@@ -1,12 +1,14 @@
 package oauth
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/store"
 )
 
 func testRing(t *testing.T) *seal.Ring {
@@ -138,6 +140,60 @@ func TestKeysNeedTheRightSecretsKey(t *testing.T) {
 		}
 		if _, err := ks.Rotate(t.Context(), "HS256", 0); err == nil {
 			t.Fatal("rotation to an unsupported algorithm accepted")
+		}
+	})
+}
+
+// blindFirstList is a store whose first ListSigningKeys sees no keys, as a
+// node does that lists just before another node's first key is stored.
+type blindFirstList struct {
+	backendDB
+	listed bool
+}
+
+func (b *blindFirstList) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	if !b.listed {
+		b.listed = true
+		return nil, nil
+	}
+	return b.backendDB.ListSigningKeys(ctx)
+}
+
+// Two nodes starting at once on an empty database both create keys; the
+// later one withdraws its own, so every node signs with the key all of
+// them publish.
+func TestEnsureRaceKeepsOneKey(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db backendDB) {
+		ctx := t.Context()
+		ring := testRing(t)
+		t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		first := &KeySet{Store: db, Ring: ring, Now: func() time.Time { return t0 }}
+		if err := first.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		late := &KeySet{Store: &blindFirstList{backendDB: db}, Ring: ring, Now: func() time.Time { return t0.Add(time.Millisecond) }}
+		if err := late.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		all, err := db.ListSigningKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(SigningAlgorithms) {
+			t.Fatalf("%d keys after a racing start, want one per algorithm (%d)", len(all), len(SigningAlgorithms))
+		}
+		for _, alg := range SigningAlgorithms {
+			a, err := first.Current(ctx, alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := late.Current(ctx, alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.KeyID != b.KeyID {
+				t.Fatalf("%s: the nodes sign with %s and %s", alg, a.KeyID, b.KeyID)
+			}
 		}
 	})
 }
