@@ -86,6 +86,27 @@ func achievedACR(level string, amr []string) acr {
 	return a
 }
 
+// reportedACR is the acr an ID token carries: what the sign-in achieved,
+// unless the request asked for acr as an essential claim with values; then
+// it must be one of those (OIDC Core §5.5.1.1), the highest the sign-in
+// meets. (The request was refused earlier if it meets none.)
+func reportedACR(achieved acr, essential []string) acr {
+	best, found := acr{}, false
+	for _, v := range essential {
+		a, ok := parseACR(v)
+		if !ok || !achieved.meets(a) {
+			continue
+		}
+		if !found || a.meets(best) {
+			best, found = a, true
+		}
+	}
+	if !found {
+		return achieved
+	}
+	return best
+}
+
 // AchievedACR is achievedACR as a string, for the session record.
 func AchievedACR(level string, amr []string) string { return achievedACR(level, amr).String() }
 

@@ -398,7 +398,7 @@ func (h *Handler) session(ctx context.Context, ar fosite.AuthorizeRequester, p a
 	c.Issuer = h.Config.Issuer
 	c.AuthTime = auth.AuthTime
 	c.RequestedAt = ar.GetRequestedAt()
-	c.AuthenticationContextClassReference = achieved.String()
+	c.AuthenticationContextClassReference = reportedACR(achieved, p.claims.essentialACR()).String()
 	c.AuthenticationMethodsReferences = slices.Clone(auth.AMR)
 	bs, err := h.Sessions.Store.GetBrowserSession(ctx, auth.SessionID)
 	if err == nil {

@@ -353,6 +353,14 @@ func TestEndToEndRequestSemantics(t *testing.T) {
 		if first.Subject != sub || c.ACR != "urn:propusk:acr:confirmed" || c.GivenName != "Анна" {
 			t.Fatalf("claims parameter: %+v", c)
 		}
+		// Asked essentially for a lower value than the account reaches:
+		// the ID token says one of the values asked for (OIDC Core
+		// §5.5.1.1), not the higher level.
+		lower := `{"id_token":{"acr":{"essential":true,"values":["urn:propusk:acr:simplified","urn:propusk:acr:standard"]}}}`
+		exchange(br.get(auth(oauth2.SetAuthURLParam("claims", lower))).loc).Claims(&c)
+		if c.ACR != "urn:propusk:acr:standard" {
+			t.Fatalf("essential acr values below the account's level: acr %q, want urn:propusk:acr:standard", c.ACR)
+		}
 		raw := func() string {
 			back := br.get(auth())
 			tok, err := cfg.Exchange(ctx, back.loc.Query().Get("code"), oauth2.VerifierOption(pkce))
