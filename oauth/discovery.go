@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 )
 
@@ -78,7 +79,7 @@ func (h *Handler) discoveryDoc() discoveryDocument {
 }
 
 func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
 	writeJSON(w, http.StatusOK, h.discoveryDoc())
 }
 
@@ -91,7 +92,7 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 	}
 	// Short enough that a rotated-in key (published an hour ahead) reaches
 	// every relying party before it signs.
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	json.NewEncoder(w).Encode(set)
 }

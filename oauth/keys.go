@@ -46,6 +46,13 @@ const (
 	// publish-ahead period is far longer, so no node signs with a key the
 	// others have not published.
 	keyCacheTTL = 10 * time.Second
+	// JWKSMaxAge is how long relying parties may cache the JWKS
+	// (Cache-Control on the JWKS and discovery).
+	JWKSMaxAge = 5 * time.Minute
+	// MinPublishAhead is the shortest publish-ahead period that lets every
+	// node and every relying party's cached JWKS have a key before it
+	// signs; a shorter one needs Rotate's force.
+	MinPublishAhead = JWKSMaxAge + keyCacheTTL
 )
 
 // KeySet is the provider's signing keys, kept in the database so every node

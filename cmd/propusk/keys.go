@@ -20,6 +20,7 @@ func (a *app) cmdKeys(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON (stable for scripts)")
 	alg := fs.String("alg", oauth.AlgES256, "rotate: algorithm of the new key, ES256 or RS256")
 	ahead := fs.Duration("publish-ahead", oauth.DefaultPublishAhead, "rotate: how long the new key is published before it signs")
+	force := fs.Bool("force", false, "rotate: allow a publish-ahead period shorter than relying parties cache the JWKS")
 	if err := a.noPositional(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +32,11 @@ func (a *app) cmdKeys(ctx context.Context, args []string) error {
 	}
 	if *ahead < 0 {
 		return usagef("--publish-ahead must not be negative")
+	}
+	if *ahead < oauth.MinPublishAhead && !*force {
+		// Relying parties and other nodes would see tokens signed by a key
+		// their cached JWKS does not have yet, and refuse them.
+		return usagef("--publish-ahead %s is shorter than relying parties may cache the JWKS (%s); give --force to sign sooner anyway", *ahead, oauth.MinPublishAhead)
 	}
 	if err := a.setup(&c, false); err != nil {
 		return err

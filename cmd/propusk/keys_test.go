@@ -27,5 +27,10 @@ func TestKeysListAndRotate(t *testing.T) {
 		}
 		_, stderr, code = b.run(t, "", "keys", "rotate", "--alg", "HS256")
 		wantFail(t, code, stderr, exitUsage, "propusk keys: ", "HS256")
+		// A key that would sign before cached JWKS have it needs --force.
+		_, stderr, code = b.run(t, "", "keys", "rotate", "--publish-ahead", "1m")
+		wantFail(t, code, stderr, exitUsage, "propusk keys: ", "--publish-ahead 1m0s is shorter than relying parties may cache the JWKS", "--force")
+		stdout, stderr, code = b.run(t, "", "keys", "rotate", "--publish-ahead", "1m", "--force")
+		wantOK(t, code, stdout, stderr)
 	})
 }
