@@ -11,7 +11,7 @@ import (
 func (db *DB) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
 	_, err := db.q(ctx).Exec(ctx,
 		`INSERT INTO signing_keys (id, algorithm, private, public, created_at, sign_from) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, k.Algorithm, k.Private, k.Public, k.CreatedAt.UTC(), k.SignFrom.UTC())
+		k.ID, k.Algorithm, k.Private, k.Public, nullTime(k.CreatedAt), nullTime(k.SignFrom))
 	if err != nil {
 		return fmt.Errorf("create signing key: %w", mapErr(err))
 	}

@@ -86,6 +86,9 @@ func (db *DB) DeleteAuthenticator(ctx context.Context, id string) error {
 
 // DeleteUnconfirmedAuthenticators implements store.Authenticators.
 func (db *DB) DeleteUnconfirmedAuthenticators(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete unconfirmed authenticators", `DELETE FROM authenticators WHERE id IN
 		(SELECT id FROM authenticators WHERE confirmed_at IS NULL AND created_at < $1 LIMIT $2)`, before.UTC(), limit)
 }

@@ -16,7 +16,7 @@ func (db *DB) CreateOAuthRecord(ctx context.Context, r store.OAuthRecord) error 
 	_, err := db.q(ctx).Exec(ctx, `INSERT INTO oauth_records (`+oauthColumns+`)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
 		r.Kind, r.Signature, r.RequestID, r.ClientID, r.Subject, r.SessionID, r.AccessSignature,
-		r.Active, r.RequestedAt.UTC(), r.ExpiresAt.UTC(), r.Data)
+		r.Active, nullTime(r.RequestedAt), nullTime(r.ExpiresAt), r.Data)
 	if err != nil {
 		return fmt.Errorf("create %s record: %w", r.Kind, mapErr(err))
 	}
@@ -72,6 +72,9 @@ func (db *DB) DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID s
 
 // DeleteExpiredOAuthRecords implements store.OAuthRecords.
 func (db *DB) DeleteExpiredOAuthRecords(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired oauth records",
 		`DELETE FROM oauth_records WHERE (kind, signature) IN
 			(SELECT kind, signature FROM oauth_records WHERE expires_at < $1 LIMIT $2)`, before.UTC(), limit)
@@ -104,6 +107,9 @@ func (db *DB) ClientAssertionExpiry(ctx context.Context, jti string) (time.Time,
 
 // DeleteExpiredClientAssertions implements store.ClientAssertions.
 func (db *DB) DeleteExpiredClientAssertions(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired client assertions",
 		`DELETE FROM client_assertions WHERE jti IN
 			(SELECT jti FROM client_assertions WHERE expires_at < $1 LIMIT $2)`, before.UTC(), limit)

@@ -17,6 +17,15 @@ var sealedRowKeys = map[string]string{
 	"flows":          "id",
 }
 
+// checkBatch refuses a batch size that is not positive: SQLite would take
+// a negative LIMIT as no limit at all, PostgreSQL as an error.
+func checkBatch(limit int) error {
+	if limit <= 0 {
+		return fmt.Errorf("batch size %d: must be positive", limit)
+	}
+	return nil
+}
+
 func sealedTable(table string) (key, column string, err error) {
 	key, ok := sealedRowKeys[table]
 	column, ok2 := store.SealedColumns[table]
@@ -28,6 +37,9 @@ func sealedTable(table string) (key, column string, err error) {
 
 // ListSealed implements store.SealedValues.
 func (db *DB) ListSealed(ctx context.Context, table, after string, limit int) ([]store.SealedValue, error) {
+	if err := checkBatch(limit); err != nil {
+		return nil, err
+	}
 	key, column, err := sealedTable(table)
 	if err != nil {
 		return nil, err

@@ -96,6 +96,9 @@ func (db *DB) DeleteFlow(ctx context.Context, id string) error {
 
 // DeleteExpiredFlows implements store.Flows.
 func (db *DB) DeleteExpiredFlows(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired flows",
 		`DELETE FROM flows WHERE id IN
 			(SELECT id FROM flows WHERE expires_at < $1 LIMIT $2)`, before.UTC(), limit)
@@ -210,6 +213,9 @@ func (db *DB) ListBrowserSessions(ctx context.Context, accountID string) ([]stor
 
 // DeleteExpiredBrowserSessions implements store.BrowserSessions.
 func (db *DB) DeleteExpiredBrowserSessions(ctx context.Context, before, idleBefore time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired browser sessions",
 		`DELETE FROM browser_sessions WHERE id IN
 			(SELECT id FROM browser_sessions WHERE expires_at < $1 OR last_seen_at < $2 LIMIT $3)`,
@@ -331,6 +337,9 @@ func (db *DB) ResetThrottle(ctx context.Context, key string) error {
 
 // DeleteExpiredThrottles implements store.Throttles.
 func (db *DB) DeleteExpiredThrottles(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired throttles",
 		`DELETE FROM throttles WHERE key IN
 			(SELECT key FROM throttles WHERE window_end < $1 LIMIT $2)`, before.UTC(), limit)

@@ -73,6 +73,9 @@ func (db *DB) DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID s
 
 // DeleteExpiredOAuthRecords implements store.OAuthRecords.
 func (db *DB) DeleteExpiredOAuthRecords(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired oauth records",
 		`DELETE FROM oauth_records WHERE rowid IN
 			(SELECT rowid FROM oauth_records WHERE expires_at < ? LIMIT ?)`, before.UnixMicro(), limit)
@@ -106,6 +109,9 @@ func (db *DB) ClientAssertionExpiry(ctx context.Context, jti string) (time.Time,
 
 // DeleteExpiredClientAssertions implements store.ClientAssertions.
 func (db *DB) DeleteExpiredClientAssertions(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired client assertions",
 		`DELETE FROM client_assertions WHERE rowid IN
 			(SELECT rowid FROM client_assertions WHERE expires_at < ? LIMIT ?)`, before.UnixMicro(), limit)

@@ -93,6 +93,9 @@ func (db *DB) DeleteFlow(ctx context.Context, id string) error {
 
 // DeleteExpiredFlows implements store.Flows.
 func (db *DB) DeleteExpiredFlows(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired flows",
 		`DELETE FROM flows WHERE rowid IN
 			(SELECT rowid FROM flows WHERE expires_at < ? LIMIT ?)`, before.UnixMicro(), limit)
@@ -208,6 +211,9 @@ func (db *DB) ListBrowserSessions(ctx context.Context, accountID string) ([]stor
 
 // DeleteExpiredBrowserSessions implements store.BrowserSessions.
 func (db *DB) DeleteExpiredBrowserSessions(ctx context.Context, before, idleBefore time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired browser sessions",
 		`DELETE FROM browser_sessions WHERE rowid IN
 			(SELECT rowid FROM browser_sessions WHERE expires_at < ? OR last_seen_at < ? LIMIT ?)`,
@@ -328,6 +334,9 @@ func (db *DB) ResetThrottle(ctx context.Context, key string) error {
 
 // DeleteExpiredThrottles implements store.Throttles.
 func (db *DB) DeleteExpiredThrottles(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := checkBatch(limit); err != nil {
+		return 0, err
+	}
 	return db.count(ctx, "delete expired throttles",
 		`DELETE FROM throttles WHERE rowid IN
 			(SELECT rowid FROM throttles WHERE window_end < ? LIMIT ?)`, before.UnixMicro(), limit)

@@ -25,6 +25,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, newStore) })
 	t.Run("SealedValues", func(t *testing.T) { testSealedValues(t, newStore) })
 	t.Run("UnstorableKeys", func(t *testing.T) { testUnstorableKeys(t, newStore) })
+	t.Run("BatchSizes", func(t *testing.T) { testBatchSizes(t, newStore) })
 	t.Run("MergeConsent", func(t *testing.T) { testMergeConsent(t, newStore) })
 	t.Run("LocalFlows", func(t *testing.T) { testLocalFlows(t, newStore) })
 	t.Run("EnrolRequired", func(t *testing.T) { testEnrolRequired(t, newStore) })

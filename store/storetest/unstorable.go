@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/propusk/propusk/store"
 )
@@ -25,5 +26,31 @@ func testUnstorableKeys(t *testing.T, newStore NewStore) {
 		wantErr(t, err, store.ErrNotFound, fmt.Sprintf("username %q", key))
 		_, err = s.GetBrowserSessionByPublicID(ctx(t), key)
 		wantErr(t, err, store.ErrNotFound, fmt.Sprintf("session %q", key))
+	}
+}
+
+// testBatchSizes: a batch size that is not positive is refused on every
+// backend (SQLite would read a negative LIMIT as none), and a zero time
+// where one is required is refused on every backend.
+func testBatchSizes(t *testing.T, newStore NewStore) {
+	s := withClient(t, newStore)
+	for _, n := range []int{0, -1} {
+		if _, err := s.DeleteExpiredOAuthRecords(ctx(t), now, n); err == nil {
+			t.Errorf("DeleteExpiredOAuthRecords with batch size %d succeeded", n)
+		}
+		if _, err := s.DeleteExpiredFlows(ctx(t), now, n); err == nil {
+			t.Errorf("DeleteExpiredFlows with batch size %d succeeded", n)
+		}
+		if _, err := s.ListSealed(ctx(t), "flows", "", n); err == nil {
+			t.Errorf("ListSealed with batch size %d succeeded", n)
+		}
+	}
+	r := sampleRecord(store.OAuthAccess, "zero-time", "req")
+	r.ExpiresAt = time.Time{}
+	if err := s.CreateOAuthRecord(ctx(t), r); err == nil {
+		t.Error("an OAuth record without an expiry was stored")
+	}
+	if err := s.CreateSigningKey(ctx(t), store.SigningKey{ID: "k", Algorithm: "ES256", Private: []byte{1}, Public: []byte(`{}`)}); err == nil {
+		t.Error("a signing key without times was stored")
 	}
 }
