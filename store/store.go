@@ -35,7 +35,11 @@ type Store interface {
 // Transactor runs several store calls as one transaction. The transaction
 // travels in the context handed to fn: every store method called with that
 // context joins it. A nested InTx joins the outer transaction. fn's error
-// rolls everything back and is returned unchanged.
+// rolls everything back and is returned unchanged. After a store call
+// fails inside fn, fn must return (with that error or another): on
+// PostgreSQL a failed statement aborts the transaction, so later calls
+// would fail too, while SQLite would carry on; the backends agree only if
+// nobody continues.
 type Transactor interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
