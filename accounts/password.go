@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -176,6 +177,20 @@ func parseDecimal(s string, bits int) (uint64, error) {
 	return strconv.ParseUint(s, 10, bits)
 }
 
+// hashSlots bounds how many argon2id computations run at once in the
+// process. Each holds its memory cost (19 MiB by default) for its run, and
+// sign-in forms are open to anyone: without a bound, a burst of logins
+// would take memory without limit. More than one per core gains nothing;
+// the rest wait their turn.
+var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// idKey is argon2.IDKey within hashSlots.
+func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+}
+
 // Hash hashes password with a fresh random salt. It does not apply the
 // password rules; see CheckPassword.
 func (h PasswordHasher) Hash(password string) (string, error) {
@@ -185,7 +200,7 @@ func (h PasswordHasher) Hash(password string) (string, error) {
 	}
 	salt := make([]byte, saltLen)
 	rand.Read(salt) // never fails; crashes the program if the system RNG does
-	key := argon2.IDKey([]byte(password), salt, h.Time, h.Memory, h.Threads, keyLen)
+	key := idKey([]byte(password), salt, h.Time, h.Memory, h.Threads, keyLen)
 	return phc{params: h, salt: salt, key: key}.String(), nil
 }
 
@@ -203,7 +218,7 @@ func (h PasswordHasher) Verify(encoded, password string) (ok, needsRehash bool, 
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(password), p.salt, p.params.Time, p.params.Memory, p.params.Threads, uint32(len(p.key)))
+	got := idKey([]byte(password), p.salt, p.params.Time, p.params.Memory, p.params.Threads, uint32(len(p.key)))
 	if subtle.ConstantTimeCompare(got, p.key) != 1 {
 		return false, false, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -212,4 +213,34 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("Verify(%q) after successful parse: %v", encoded, err)
 		}
 	})
+}
+
+// Password hashing waits for a slot: with every slot taken, a Verify (a
+// sign-in) does not run until one frees. The check cannot pass wrongly: a
+// Verify that ran would have had to take a slot that was not there.
+func TestPasswordHashingIsBounded(t *testing.T) {
+	encoded, err := cheap.Hash("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range cap(hashSlots) {
+		hashSlots <- struct{}{}
+	}
+	done := make(chan bool)
+	go func() {
+		ok, _, _ := cheap.Verify(encoded, "correct horse battery")
+		done <- ok
+	}()
+	select {
+	case <-done:
+		t.Fatal("a password was hashed while every slot was taken")
+	case <-time.After(50 * time.Millisecond):
+	}
+	<-hashSlots // one slot frees
+	if !<-done {
+		t.Fatal("the waiting Verify did not match")
+	}
+	for range cap(hashSlots) - 1 {
+		<-hashSlots
+	}
 }
