@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
+
+// jwtClockLeeway is the clock difference between nodes that JWT access
+// token checks tolerate.
+const jwtClockLeeway = 5 * time.Second
 
 // hintClaims is what Propusk reads from an id_token_hint.
 type hintClaims struct {
@@ -88,7 +93,11 @@ func (h *Handler) verifyJWT(ctx context.Context, token string) error {
 	if err := tok.Claims(key.Key, &claims); err != nil {
 		return fosite.ErrTokenSignatureMismatch.WithWrap(err)
 	}
-	if err := claims.ValidateWithLeeway(jwt.Expected{Issuer: h.Config.Issuer, Time: h.now()}, 0); err != nil {
+	// A few seconds of leeway: a token signed on a node whose clock runs
+	// ahead must not look issued in the future to one whose clock runs
+	// behind. It cannot stretch a token's life: the stored grant it is
+	// looked up by expires on the verifying node's clock, without leeway.
+	if err := claims.ValidateWithLeeway(jwt.Expected{Issuer: h.Config.Issuer, Time: h.now()}, jwtClockLeeway); err != nil {
 		return fosite.ErrTokenExpired.WithWrap(err)
 	}
 	return nil
