@@ -3,7 +3,6 @@ package oauth
 import (
 	"net"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/seal"
-	"github.com/propusk/propusk/store/sqlite"
 )
 
 // FuzzParseClaimsRequest checks that the claims parameter (chosen by the
@@ -164,14 +162,7 @@ func FuzzRedirectSecure(f *testing.F) {
 // one of the seeds' tokens (or a re-encoding of one).
 func FuzzHintSubject(f *testing.F) {
 	ctx := f.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		f.Fatal(err)
-	}
+	db := openSQLite(f)
 	k := make([]byte, 32)
 	for i := range k {
 		k[i] = byte(i)

@@ -15,15 +15,7 @@ import (
 // not "issued in the future" here; one far ahead, or expired, is refused.
 func TestVerifyJWTClockLeeway(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ks := &KeySet{Store: db, Ring: testRing(t)}
+	ks := &KeySet{Store: openSQLite(t), Ring: testRing(t)}
 	if err := ks.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -54,4 +46,18 @@ func TestVerifyJWTClockLeeway(t *testing.T) {
 	if err := h.verifyJWT(ctx, token(now.Add(-20*time.Minute), now.Add(-time.Minute))); err == nil {
 		t.Error("expired a minute ago: accepted")
 	}
+}
+
+// openSQLite is a fresh, migrated SQLite database that lives as long as tb.
+func openSQLite(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "p.db"), sqlite.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(tb.Context()); err != nil {
+		tb.Fatal(err)
+	}
+	return db
 }

@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"crypto/rand"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
-	"github.com/propusk/propusk/store/sqlite"
 )
 
 // BenchmarkOpenAccessRecord is the CPU cost of turning a stored access-token
@@ -19,14 +17,7 @@ import (
 // what introspection, userinfo and refresh pay on top of the database read.
 func BenchmarkOpenAccessRecord(b *testing.B) {
 	ctx := b.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := openSQLite(b)
 	key := make([]byte, 32)
 	rand.Read(key)
 	ring, err := seal.NewRing(key)

@@ -7,10 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,7 +17,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
 	"github.com/propusk/propusk/accounts"
@@ -798,23 +794,9 @@ func TestEndToEndEndedSessionCannotFinishAFlow(t *testing.T) {
 // path /), so a sibling subdomain cannot plant or shadow it; the plain name
 // is for loopback http only.
 func TestEndToEndSecureSessionCookie(t *testing.T) {
-	db := openE2EDB(t, "sqlite")
-	ring := newRing(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "https://" + ln.Addr().String()
-	h, _, err := newHandler(t.Context(), issuer, db, ring, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	p := &idp{issuer: issuer, db: db, ring: ring, srv: srv}
+	db, ring := openE2EDB(t, "sqlite"), newRing(t)
+	p := startIDPOn(t, db, ring, true)
+	issuer := p.issuer
 	p.person(t, "roza", "simplified")
 	key, err := serverSecret(t.Context(), db, ring, clientSecretKeyName, timeNow())
 	if err != nil {
@@ -835,7 +817,7 @@ func TestEndToEndSecureSessionCookie(t *testing.T) {
 		return issuer + "/oauth2/auth?" + q.Encode()
 	}
 	br := newBrowser(t)
-	br.client.Transport = srv.Client().Transport
+	br.client.Transport = p.srv.Client().Transport
 	if back := br.signIn(auth(nil), "roza", "correct horse battery", nil); back.Query().Get("code") == "" {
 		t.Fatalf("sign-in over https: %v", back)
 	}

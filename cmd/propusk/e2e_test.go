@@ -68,11 +68,20 @@ func openE2EDB(t testing.TB, backend string) database {
 // database, as several nodes do.
 func startIDP(t testing.TB, db database, ring *seal.Ring) *idp {
 	t.Helper()
+	return startIDPOn(t, db, ring, false)
+}
+
+// startIDPOn is startIDP, over TLS (an https issuer) when tls is set.
+func startIDPOn(t testing.TB, db database, ring *seal.Ring, tls bool) *idp {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
+	if tls {
+		issuer = "https://" + ln.Addr().String()
+	}
 	logger := slog.New(reqlog.Handler{Handler: slog.NewTextHandler(io.Discard, nil)})
 	if testing.Verbose() {
 		logger = slog.New(reqlog.Handler{Handler: slog.NewTextHandler(testWriter{t}, nil)})
@@ -84,7 +93,11 @@ func startIDP(t testing.TB, db database, ring *seal.Ring) *idp {
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener.Close()
 	srv.Listener = ln
-	srv.Start()
+	if tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return &idp{issuer: issuer, db: db, ring: ring, srv: srv}
 }
