@@ -92,7 +92,9 @@ type Registration struct {
 	// Public clients (native and browser apps) cannot keep a secret; they
 	// authenticate with "none" and rely on PKCE.
 	Public bool
-	// FirstParty clients belong to the operator and skip the consent screen.
+	// FirstParty clients belong to the operator and skip the consent
+	// screen; confidential clients only (a public one cannot prove it is
+	// the operator's app).
 	FirstParty bool
 
 	AuthMethod string // token-endpoint authentication method; defaulted from Public
@@ -130,6 +132,11 @@ func (r Registration) Validate() (Registration, error) {
 
 	out.ID = p.id(r.ID)
 	out.Name = p.name(r.Name)
+	if r.Public && r.FirstParty {
+		// Nothing proves which app is asking, so the person always
+		// confirms (RFC 8252 §8.6); first-party could not skip it.
+		p.add("a public client cannot be first-party: it always asks for consent")
+	}
 
 	out.GrantTypes = p.grantTypes(r.GrantTypes, r.Public)
 	// Redirect URIs are only used by the authorization-code flow; a

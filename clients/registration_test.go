@@ -507,3 +507,14 @@ func TestValidateClientOptions(t *testing.T) {
 		t.Fatalf("bad options: err = %v, want both named", err)
 	}
 }
+
+// A public client cannot skip consent, so it cannot be first-party.
+func TestPublicClientIsNotFirstParty(t *testing.T) {
+	_, err := Registration{Name: "Entry app", Public: true, FirstParty: true, RedirectURIs: []string{"ru.example.entry:/callback"}}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "public client cannot be first-party") {
+		t.Fatalf("public first-party client: %v", err)
+	}
+	if _, err := (Registration{Name: "Entry app", Public: true, RedirectURIs: []string{"ru.example.entry:/callback"}}).Validate(); err != nil {
+		t.Fatalf("public client: %v", err)
+	}
+}

@@ -270,10 +270,17 @@ func (h *Handler) usableSession(r *http.Request, p authzParams) (*flow.Authentic
 	return &flow.Authentication{AccountID: bs.AccountID, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, ACR: bs.ACR}, acct, nil
 }
 
-// needsConsent: forced by prompt=consent; never for first-party clients;
-// otherwise unless the person already allowed every requested scope.
+// needsConsent: forced by prompt=consent; always for public clients;
+// never for first-party clients; otherwise unless the person already
+// allowed every requested scope.
+//
+// A public client (a mobile or desktop app) cannot prove who it is: any
+// app on the device can claim its redirect scheme or loopback port and
+// send its own request with its own PKCE pair. Skipping the page would
+// hand it the person's tokens unseen, so the person always confirms
+// (RFC 8252 §8.6); prompt=none then answers consent_required.
 func (h *Handler) needsConsent(ctx context.Context, c fosite.Client, accountID string, scopes []string, forced bool) (bool, error) {
-	if forced {
+	if forced || c.IsPublic() {
 		return true, nil
 	}
 	if pc, ok := c.(*Client); ok && pc.FirstParty {
@@ -431,7 +438,7 @@ func (h *Handler) FlowDetails(ctx context.Context, f *flow.Flow) (web.FlowDetail
 		d.RedirectOrigin = u.Scheme + "://" + u.Host
 	}
 	if c, ok := ar.GetClient().(*Client); ok {
-		d.ClientName, d.FirstParty = c.Name, c.FirstParty
+		d.ClientName, d.FirstParty, d.Public = c.Name, c.FirstParty, c.Public
 	}
 	return d, nil
 }

@@ -110,10 +110,10 @@ func newFosite(cfg Config, st *Storage) (fosite.OAuth2Provider, *fosite.Config, 
 
 		EnforcePKCE:                    true,
 		EnablePKCEPlainChallengeMethod: false,
-		// fosite rejects a missing or short state by default, which breaks
-		// clients that rely on PKCE (RFC 9700 §2.1.1): state is the client's
-		// business, PKCE is enforced.
-		MinParameterEntropy: -1,
+		// state must be at least 8 characters (and nonce, when sent):
+		// fosite's rule, which no value here lifts (it reads 0 or less as
+		// 8), so it is written as it is. PKCE is enforced besides.
+		MinParameterEntropy: fosite.MinParameterEntropy,
 
 		RedirectSecureChecker:      func(_ context.Context, u *url.URL) bool { return redirectSecure(u) },
 		SendDebugMessagesToClients: false,

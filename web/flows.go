@@ -27,6 +27,9 @@ type FlowDetails struct {
 	Scopes     []string
 	LoginHint  string
 	FirstParty bool
+	// Public clients (apps) are asked about every time: nothing is
+	// remembered for them (package oauth, needsConsent).
+	Public bool
 	// RedirectOrigin is the relying party's origin: forms whose answer
 	// redirects there must allow it in the CSP's form-action.
 	RedirectOrigin string
@@ -392,7 +395,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		h.postConsent(w, r, f, details)
 		return
 	}
-	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: true}
+	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public}
 	for _, s := range details.Scopes {
 		view.Scopes = append(view.Scopes, ScopeView{Name: s})
 	}
@@ -423,7 +426,7 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 		h.provider(f).DenyFlow(w, r, f)
 		return
 	}
-	if r.PostFormValue("remember") == "1" {
+	if r.PostFormValue("remember") == "1" && !d.Public {
 		if err := h.Consents.Remember(ctx, f.AccountID, f.ClientID, d.Scopes); err != nil {
 			h.Logger.ErrorContext(ctx, "remember consent", "err", err)
 		}

@@ -834,3 +834,36 @@ func TestEndToEndSecureSessionCookie(t *testing.T) {
 		t.Fatalf("prompt=none with the __Host- cookie: %d %v", none.status, none.loc)
 	}
 }
+
+// A public client (an app) cannot prove which app is asking: another app
+// on the device can claim its redirect scheme and send its own request
+// with its own PKCE pair. So the person confirms every time — no "remember"
+// box, an SSO session does not skip the page, and prompt=none answers
+// consent_required (RFC 8252 §8.6).
+func TestEndToEndPublicClientAlwaysAsks(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "gleb", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{Public: true, AuthMethod: "none"})
+		cfg.ClientSecret = ""
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+		auth := func(opts ...oauth2.AuthCodeOption) string {
+			return cfg.AuthCodeURL("s-12345678", append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pkce)}, opts...)...)
+		}
+		pg := br.submit(br.get(auth()), "/login", url.Values{"username": {"gleb"}, "password": {"correct horse battery"}})
+		if !strings.HasSuffix(pg.url.Path, "/consent") || strings.Contains(pg.body, `name="remember"`) {
+			t.Fatalf("first sign-in for a public client: %d %s (remember offered: %v)", pg.status, pg.url, strings.Contains(pg.body, `name="remember"`))
+		}
+		// Even a posted "remember" is not kept.
+		if back := br.submit(pg, "/consent", url.Values{"decision": {"allow"}, "remember": {"1"}}); back.loc == nil || back.loc.Query().Get("code") == "" {
+			t.Fatalf("consent: %d %v", back.status, back.loc)
+		}
+		again := br.get(auth())
+		if again.loc != nil || !strings.HasSuffix(again.url.Path, "/consent") {
+			t.Fatalf("a second request from a signed-in browser skipped the consent page: %d %v", again.status, again.loc)
+		}
+		if none := br.get(auth(oauth2.SetAuthURLParam("prompt", "none"))); none.loc == nil || none.loc.Query().Get("error") != "consent_required" {
+			t.Fatalf("prompt=none for a public client: %d %v", none.status, none.loc)
+		}
+	})
+}
