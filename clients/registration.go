@@ -276,6 +276,14 @@ func checkURI(raw string, privateSchemes, public bool) string {
 	if strings.ContainsFunc(raw, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) {
 		return "contains whitespace or control characters"
 	}
+	// ASCII only: a look-alike host (Cyrillic "о" in "gооgle.com"), a
+	// right-to-left override or an invisible character would send codes
+	// somewhere a person reading the registration did not see. An
+	// internationalised host is registered in its punycode (xn--) form,
+	// and other characters percent-encoded.
+	if strings.ContainsFunc(raw, func(c rune) bool { return c > unicode.MaxASCII }) {
+		return "contains characters outside ASCII (write an internationalised host as punycode, xn--…, and percent-encode the rest)"
+	}
 	// Checked on the raw string because url.Parse drops an empty fragment
 	// ("https://a/cb#"), and any '#' would make the OP's appended response
 	// parameters land in the fragment (RFC 6749 §3.1.2).

@@ -518,3 +518,30 @@ func TestPublicClientIsNotFirstParty(t *testing.T) {
 		t.Fatalf("public client: %v", err)
 	}
 }
+
+// Redirect and post-logout URIs are ASCII: a look-alike host, a
+// right-to-left override or an invisible character is refused; punycode
+// and percent-encoding are the way to write the rest.
+func TestURIsAreASCII(t *testing.T) {
+	for _, uri := range []string{
+		"https://g\u043e\u043egle.com/cb",   // Cyrillic о
+		"https://card.example.org/\u202Ecb", // right-to-left override
+		"https://card\u00ad.example.org/cb", // soft hyphen
+		"https://card.example.org/\u200bcb", // zero-width space
+		"ru.example.entr\u0443:/callback",   // Cyrillic у in a private scheme
+	} {
+		_, err := Registration{Name: "Card", RedirectURIs: []string{uri}}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "outside ASCII") && !strings.Contains(err.Error(), "control") {
+			t.Errorf("redirect uri %q: %v", uri, err)
+		}
+		_, err = Registration{Name: "Card", RedirectURIs: []string{"https://card.example.org/cb"}, PostLogoutRedirectURIs: []string{uri}}.Validate()
+		if err == nil {
+			t.Errorf("post-logout redirect uri %q accepted", uri)
+		}
+	}
+	for _, uri := range []string{"https://xn--ggle-55da.com/cb", "https://card.example.org/%D0%BA%D0%B0%D1%80%D1%82%D0%B0"} {
+		if _, err := (Registration{Name: "Card", RedirectURIs: []string{uri}}).Validate(); err != nil {
+			t.Errorf("redirect uri %q: %v", uri, err)
+		}
+	}
+}

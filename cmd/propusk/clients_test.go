@@ -328,6 +328,14 @@ func TestClientsBadInput(t *testing.T) {
 			{"bad id", create("--id", "Taken!", "--name", "Bad", "--redirect-uri", "https://rp.example/cb"),
 				exitUsage, []string{`client id "Taken!" may contain only`}},
 			{"missing name and redirect", create(), exitUsage, []string{"name is required", "at least one redirect uri is required"}},
+			// An unset variable in --scope "$SCOPES" must not fall back to
+			// the default scopes.
+			{"empty scope", create("--name", "Bad", "--redirect-uri", "https://rp.example/cb", "--scope", ""),
+				exitUsage, []string{`empty item in ""`}},
+			{"empty grant type item", create("--name", "Bad", "--redirect-uri", "https://rp.example/cb", "--grant-type", "authorization_code,"),
+				exitUsage, []string{`empty item in "authorization_code,"`}},
+			{"look-alike host", create("--name", "Bad", "--redirect-uri", "https://g\u043e\u043egle.com/cb"),
+				exitUsage, []string{"outside ASCII"}},
 			{"bad scope and grant", create("--name", "Bad", "--redirect-uri", "https://rp.example/cb", "--scope", "openid,admin", "--grant-type", "password"),
 				exitUsage, []string{`scope "admin" is not supported`, `grant type "password" is not supported`}},
 			{"public with client_credentials", create("--name", "Bad", "--public", "--grant-type", "client_credentials"),

@@ -14,11 +14,15 @@ type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+// An empty item is an error, not skipped: --scope "$SCOPES" with the
+// variable unset must not quietly fall back to the defaults.
 func (l *listFlag) Set(v string) error {
 	for _, item := range strings.Split(v, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			*l = append(*l, item)
+		item = strings.TrimSpace(item)
+		if item == "" {
+			return fmt.Errorf("empty item in %q", v)
 		}
+		*l = append(*l, item)
 	}
 	return nil
 }
