@@ -532,18 +532,18 @@ func checkJWKS(data []byte) []error {
 				p.add("%s is a %d-bit rsa key; at least %d bits are required", label, bits, minRSABits)
 				continue
 			}
-			if signing {
+			if signing && (k.Algorithm == "" || k.Algorithm == "PS256") {
 				usable++
 			}
 		case *ecdsa.PublicKey:
-			if key.Curve == elliptic.P256() && signing {
+			if key.Curve == elliptic.P256() && signing && (k.Algorithm == "" || k.Algorithm == "ES256") {
 				usable++
 			}
 			// Other curves (P-384, P-521) and Ed25519 keys are strong and
 			// harmless, so they may stay in the set, but they do not count:
-			// client assertions are verified with ES256 and RS256 (RS256 is
-			// mandatory to implement in OpenID Connect, ES256 its compact
-			// alternative), so one of those keys must be present.
+			// client assertions are verified with ES256 (EC P-256) or PS256
+			// (RSA), pinned to the first key that counts (package oauth,
+			// assertionAlg), so one of those keys must be present.
 		}
 	}
 	if usable == 0 && len(p) == 0 {

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/json"
 	"time"
@@ -131,21 +132,32 @@ var (
 	_ fosite.ResponseModeClient       = (*Client)(nil)
 )
 
-// assertionAlg picks the one algorithm accepted for a client's assertions.
+// assertionAlg picks the one algorithm accepted for a client's assertions:
+// that of the first key registration counts as a signing key (package
+// clients: EC P-256 → ES256, RSA of at least 2048 bits → PS256, use sig or
+// none). Keys registration lets stay but does not count (other curves,
+// encryption keys, an alg other than ES256 or PS256) are passed over, so
+// that the two agree on what the client can sign with.
 func assertionAlg(set josev3.JSONWebKeySet) string {
 	for _, k := range set.Keys {
-		if k.Use == "enc" {
+		if k.Use != "" && k.Use != "sig" {
 			continue
 		}
-		if k.Algorithm != "" {
-			return k.Algorithm
-		}
-		switch k.Key.(type) {
+		var alg string
+		switch key := k.Key.(type) {
 		case *ecdsa.PublicKey:
-			return "ES256"
+			if key.Curve == elliptic.P256() {
+				alg = "ES256"
+			}
 		case *rsa.PublicKey:
-			return "PS256"
+			if key.N.BitLen() >= 2048 {
+				alg = "PS256"
+			}
 		}
+		if alg == "" || (k.Algorithm != "" && k.Algorithm != alg) {
+			continue
+		}
+		return alg
 	}
 	return ""
 }
