@@ -113,7 +113,7 @@ func (a *app) cmdClients(ctx context.Context, args []string) error {
 		fs.Var(&grants, "grant-type", "authorization_code, refresh_token, client_credentials (default authorization_code)")
 		fs.Var(&scopes, "scope", "allowed scopes (default openid,profile,email)")
 		fs.BoolVar(&r.Public, "public", false, "public client (native or browser app without a secret; PKCE only)")
-		fs.BoolVar(&r.FirstParty, "first-party", false, "first-party client: consent may be skipped")
+		fs.BoolVar(&r.FirstParty, "first-party", false, "first-party client: consent may be skipped (confidential clients only)")
 		fs.StringVar(&r.AuthMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt, none (public)")
 		fs.StringVar(&jwksFile, "jwks-file", "", "JSON Web Key Set with the client's public keys (private_key_jwt)")
 		fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
