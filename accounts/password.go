@@ -40,9 +40,13 @@ const (
 	keyLen  = 32
 
 	// Bounds on what a stored hash may ask for. A corrupt or planted hash
-	// must not make one login allocate gigabytes or spin for minutes.
-	maxMemory  = 4 << 20 // KiB = 4 GiB
-	maxTime    = 1 << 10
+	// must not make one login allocate gigabytes or spin for minutes: at
+	// the bounds one verification takes 256 MiB and, on a current core,
+	// a few seconds — far above the default (19 MiB, t=2, ~40 ms), so the
+	// parameters can still be raised a long way.
+	maxMemory  = 256 << 10 // KiB = 256 MiB
+	maxTime    = 16
+	maxThreads = 16
 	minSaltLen = 8
 	maxSaltLen = 64
 	minKeyLen  = 16
@@ -72,8 +76,8 @@ func (h PasswordHasher) check() error {
 	switch {
 	case h.Time < 1 || h.Time > maxTime:
 		return fmt.Errorf("argon2id time must be 1 to %d", maxTime)
-	case h.Threads < 1:
-		return errors.New("argon2id threads must be at least 1")
+	case h.Threads < 1 || h.Threads > maxThreads:
+		return fmt.Errorf("argon2id threads must be 1 to %d", maxThreads)
 	case h.Memory < 8*uint32(h.Threads) || h.Memory > maxMemory:
 		return fmt.Errorf("argon2id memory must be 8 KiB per thread to %d KiB", maxMemory)
 	}

@@ -121,6 +121,11 @@ func TestVerifyMalformed(t *testing.T) {
 		"x$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key,
 		"$argon2id$v=19$m=64,t=1,p=1$" + salt[:4] + "\n" + salt[4:] + "$" + key,
 		"$argon2id$v=19$m=+64,t=1,p=1$" + salt + "$" + key,
+		// A planted hash may not make a login take gigabytes or minutes.
+		"$argon2id$v=19$m=4194304,t=1,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=262145,t=1,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=64,t=17,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=1024,t=1,p=17$" + salt + "$" + key,
 	} {
 		ok, rehash, err := cheap.Verify(bad, "correct horse battery")
 		if ok || rehash || !errors.Is(err, errMalformedHash) {
