@@ -453,6 +453,55 @@ func (p *problems) authMethod(method string, jwks []byte, public bool) (string, 
 	return method, slices.Clone(jwks)
 }
 
+// signingAlg is the algorithm a client's key signs assertions with, or ""
+// when the key does not count as a signing key: EC P-256 → ES256, RSA of
+// at least minRSABits → PS256, with "use" sig or absent and "alg" absent
+// or that algorithm. Other curves (P-384, P-521), Ed25519 and encryption
+// keys are harmless and may stay in a set, but they do not count.
+func signingAlg(k jose.JSONWebKey) string {
+	if k.Use != "" && k.Use != "sig" {
+		return ""
+	}
+	var alg string
+	switch key := k.Key.(type) {
+	case *ecdsa.PublicKey:
+		if key.Curve == elliptic.P256() {
+			alg = "ES256"
+		}
+	case *rsa.PublicKey:
+		if key.N.BitLen() >= minRSABits {
+			alg = "PS256"
+		}
+	}
+	if k.Algorithm != "" && k.Algorithm != alg {
+		return ""
+	}
+	return alg
+}
+
+// AssertionAlg is the one algorithm the token endpoint accepts for a
+// private_key_jwt client's assertions: that of the first key in its
+// registered set that counts as a signing key (checkJWKS makes sure there
+// is one). Keys it cannot read are passed over, as registration does.
+func AssertionAlg(jwks []byte) string {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(jwks, &set) != nil {
+		return ""
+	}
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if k.UnmarshalJSON(raw) != nil || !k.IsPublic() {
+			continue
+		}
+		if alg := signingAlg(k); alg != "" {
+			return alg
+		}
+	}
+	return ""
+}
+
 // privateMembers are the JWK members that carry private or secret key
 // material (RFC 7518 §6.2.2, §6.3.2, §6.4; "priv" for AKP keys). Checked on
 // the raw JSON, before go-jose parses anything, so a private key is refused
@@ -525,25 +574,12 @@ func checkJWKS(data []byte) []error {
 			p.add("%s is not a valid public key", label)
 			continue
 		}
-		signing := k.Use == "" || k.Use == "sig"
-		switch key := k.Key.(type) {
-		case *rsa.PublicKey:
-			if bits := key.N.BitLen(); bits < minRSABits {
-				p.add("%s is a %d-bit rsa key; at least %d bits are required", label, bits, minRSABits)
-				continue
-			}
-			if signing && (k.Algorithm == "" || k.Algorithm == "PS256") {
-				usable++
-			}
-		case *ecdsa.PublicKey:
-			if key.Curve == elliptic.P256() && signing && (k.Algorithm == "" || k.Algorithm == "ES256") {
-				usable++
-			}
-			// Other curves (P-384, P-521) and Ed25519 keys are strong and
-			// harmless, so they may stay in the set, but they do not count:
-			// client assertions are verified with ES256 (EC P-256) or PS256
-			// (RSA), pinned to the first key that counts (package oauth,
-			// assertionAlg), so one of those keys must be present.
+		if key, ok := k.Key.(*rsa.PublicKey); ok && key.N.BitLen() < minRSABits {
+			p.add("%s is a %d-bit rsa key; at least %d bits are required", label, key.N.BitLen(), minRSABits)
+			continue
+		}
+		if signingAlg(k) != "" {
+			usable++
 		}
 	}
 	if usable == 0 && len(p) == 0 {

@@ -1,6 +1,9 @@
 package clients
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -9,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // confidential is a minimal valid confidential registration.
@@ -542,6 +547,31 @@ func TestURIsAreASCII(t *testing.T) {
 	for _, uri := range []string{"https://xn--ggle-55da.com/cb", "https://card.example.org/%D0%BA%D0%B0%D1%80%D1%82%D0%B0"} {
 		if _, err := (Registration{Name: "Card", RedirectURIs: []string{uri}}).Validate(); err != nil {
 			t.Errorf("redirect uri %q: %v", uri, err)
+		}
+	}
+}
+
+// The assertion algorithm is pinned to the first key registration counts
+// as a signing key, passing over the keys it lets stay but does not count.
+func TestAssertionAlgFollowsRegistration(t *testing.T) {
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	for name, tc := range map[string]struct {
+		keys []jose.JSONWebKey
+		want string
+	}{
+		"P-256":                       {[]jose.JSONWebKey{{Key: &p256.PublicKey}}, "ES256"},
+		"P-384 first, then P-256":     {[]jose.JSONWebKey{{Key: &p384.PublicKey}, {Key: &p256.PublicKey}}, "ES256"},
+		"encryption key first":        {[]jose.JSONWebKey{{Key: &p256.PublicKey, Use: "enc"}, {Key: &p256.PublicKey, Use: "sig"}}, "ES256"},
+		"another alg, then P-256":     {[]jose.JSONWebKey{{Key: &p256.PublicKey, Algorithm: "ES384"}, {Key: &p256.PublicKey}}, "ES256"},
+		"only keys that do not count": {[]jose.JSONWebKey{{Key: &p384.PublicKey}}, ""},
+	} {
+		jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: tc.keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AssertionAlg(jwks); got != tc.want {
+			t.Errorf("%s: %q, want %q", name, got, tc.want)
 		}
 	}
 }

@@ -1,15 +1,13 @@
 package oauth
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/json"
 	"time"
 
 	josev3 "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 
+	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/store"
 )
 
@@ -48,7 +46,7 @@ func newClient(c store.Client, now time.Time) (*Client, error) {
 			set.Keys = append(set.Keys, key)
 		}
 		out.jwks = &set
-		out.authAlg = assertionAlg(set)
+		out.authAlg = clients.AssertionAlg(c.JWKS)
 	}
 	return out, nil
 }
@@ -131,33 +129,3 @@ var (
 	_ fosite.OpenIDConnectClient      = (*Client)(nil)
 	_ fosite.ResponseModeClient       = (*Client)(nil)
 )
-
-// assertionAlg picks the one algorithm accepted for a client's assertions:
-// that of the first key registration counts as a signing key (package
-// clients: EC P-256 → ES256, RSA of at least 2048 bits → PS256, use sig or
-// none). Keys registration lets stay but does not count (other curves,
-// encryption keys, an alg other than ES256 or PS256) are passed over, so
-// that the two agree on what the client can sign with.
-func assertionAlg(set josev3.JSONWebKeySet) string {
-	for _, k := range set.Keys {
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		var alg string
-		switch key := k.Key.(type) {
-		case *ecdsa.PublicKey:
-			if key.Curve == elliptic.P256() {
-				alg = "ES256"
-			}
-		case *rsa.PublicKey:
-			if key.N.BitLen() >= 2048 {
-				alg = "PS256"
-			}
-		}
-		if alg == "" || (k.Algorithm != "" && k.Algorithm != alg) {
-			continue
-		}
-		return alg
-	}
-	return ""
-}

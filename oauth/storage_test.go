@@ -529,24 +529,3 @@ func TestRefreshLifetimeIsAbsolute(t *testing.T) {
 		}
 	})
 }
-
-// The assertion algorithm is pinned to the first key registration counts
-// as a signing key, passing over the keys it lets stay but does not count.
-func TestAssertionAlgFollowsRegistration(t *testing.T) {
-	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	for name, tc := range map[string]struct {
-		keys []josev3.JSONWebKey
-		want string
-	}{
-		"P-256":                       {[]josev3.JSONWebKey{{Key: &p256.PublicKey}}, "ES256"},
-		"P-384 first, then P-256":     {[]josev3.JSONWebKey{{Key: &p384.PublicKey}, {Key: &p256.PublicKey}}, "ES256"},
-		"encryption key first":        {[]josev3.JSONWebKey{{Key: &p256.PublicKey, Use: "enc"}, {Key: &p256.PublicKey, Use: "sig"}}, "ES256"},
-		"another alg, then P-256":     {[]josev3.JSONWebKey{{Key: &p256.PublicKey, Algorithm: "ES384"}, {Key: &p256.PublicKey}}, "ES256"},
-		"only keys that do not count": {[]josev3.JSONWebKey{{Key: &p384.PublicKey}}, ""},
-	} {
-		if got := assertionAlg(josev3.JSONWebKeySet{Keys: tc.keys}); got != tc.want {
-			t.Errorf("%s: %q, want %q", name, got, tc.want)
-		}
-	}
-}
