@@ -86,7 +86,7 @@ func (db *DB) DeleteAuthenticator(ctx context.Context, id string) error {
 
 // DeleteUnconfirmedAuthenticators implements store.Authenticators.
 func (db *DB) DeleteUnconfirmedAuthenticators(ctx context.Context, before time.Time, limit int) (int, error) {
-	if err := checkBatch(limit); err != nil {
+	if err := store.CheckBatchSize(limit); err != nil {
 		return 0, err
 	}
 	return db.count(ctx, "delete unconfirmed authenticators", `DELETE FROM authenticators WHERE id IN

@@ -72,7 +72,7 @@ func (db *DB) DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID s
 
 // DeleteExpiredOAuthRecords implements store.OAuthRecords.
 func (db *DB) DeleteExpiredOAuthRecords(ctx context.Context, before time.Time, limit int) (int, error) {
-	if err := checkBatch(limit); err != nil {
+	if err := store.CheckBatchSize(limit); err != nil {
 		return 0, err
 	}
 	return db.count(ctx, "delete expired oauth records",
@@ -107,7 +107,7 @@ func (db *DB) ClientAssertionExpiry(ctx context.Context, jti string) (time.Time,
 
 // DeleteExpiredClientAssertions implements store.ClientAssertions.
 func (db *DB) DeleteExpiredClientAssertions(ctx context.Context, before time.Time, limit int) (int, error) {
-	if err := checkBatch(limit); err != nil {
+	if err := store.CheckBatchSize(limit); err != nil {
 		return 0, err
 	}
 	return db.count(ctx, "delete expired client assertions",

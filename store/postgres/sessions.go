@@ -96,7 +96,7 @@ func (db *DB) DeleteFlow(ctx context.Context, id string) error {
 
 // DeleteExpiredFlows implements store.Flows.
 func (db *DB) DeleteExpiredFlows(ctx context.Context, before time.Time, limit int) (int, error) {
-	if err := checkBatch(limit); err != nil {
+	if err := store.CheckBatchSize(limit); err != nil {
 		return 0, err
 	}
 	return db.count(ctx, "delete expired flows",
@@ -213,7 +213,7 @@ func (db *DB) ListBrowserSessions(ctx context.Context, accountID string) ([]stor
 
 // DeleteExpiredBrowserSessions implements store.BrowserSessions.
 func (db *DB) DeleteExpiredBrowserSessions(ctx context.Context, before, idleBefore time.Time, limit int) (int, error) {
-	if err := checkBatch(limit); err != nil {
+	if err := store.CheckBatchSize(limit); err != nil {
 		return 0, err
 	}
 	return db.count(ctx, "delete expired browser sessions",
@@ -337,7 +337,7 @@ func (db *DB) ResetThrottle(ctx context.Context, key string) error {
 
 // DeleteExpiredThrottles implements store.Throttles.
 func (db *DB) DeleteExpiredThrottles(ctx context.Context, before time.Time, limit int) (int, error) {
-	if err := checkBatch(limit); err != nil {
+	if err := store.CheckBatchSize(limit); err != nil {
 		return 0, err
 	}
 	return db.count(ctx, "delete expired throttles",
