@@ -168,3 +168,15 @@ func (a *app) withDatabase(ctx context.Context, c *Config, fn func(database) err
 	defer db.Close()
 	return fn(db)
 }
+
+// withSealed is withDatabase with the secrets key ring too: what every
+// command that reads or writes sealed values needs.
+func (a *app) withSealed(ctx context.Context, c *Config, fn func(database, *seal.Ring) error) error {
+	return a.withDatabase(ctx, c, func(db database) error {
+		ring, err := secretsRing(c)
+		if err != nil {
+			return err
+		}
+		return fn(db, ring)
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
 )
 
@@ -74,11 +75,7 @@ func orEmpty(l []string) []string {
 // withClients opens the database and runs fn with a clients service whose
 // secret hasher uses the server key shared through the database.
 func (a *app) withClients(ctx context.Context, c *Config, fn func(*clients.Service) error) error {
-	return a.withDatabase(ctx, c, func(db database) error {
-		ring, err := secretsRing(c)
-		if err != nil {
-			return err
-		}
+	return a.withSealed(ctx, c, func(db database, ring *seal.Ring) error {
 		key, err := serverSecret(ctx, db, ring, clientSecretKeyName, time.Now().UTC())
 		if err != nil {
 			return err

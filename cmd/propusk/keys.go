@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/oauth"
 )
 
@@ -38,44 +39,34 @@ func (a *app) cmdKeys(ctx context.Context, args []string) error {
 		// their cached JWKS does not have yet, and refuse them.
 		return usagef("--publish-ahead %s is shorter than relying parties may cache the JWKS (%s); give --force to sign sooner anyway", *ahead, oauth.MinPublishAhead)
 	}
-	if err := a.setup(&c, false); err != nil {
-		return err
-	}
-	db, err := openMigrated(ctx, &c, true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ring, err := secretsRing(&c)
-	if err != nil {
-		return err
-	}
-	ks := &oauth.KeySet{Store: db, Ring: ring}
-	if err := ks.Ensure(ctx); err != nil {
-		return err
-	}
-	if sub == "rotate" {
-		kid, err := ks.Rotate(ctx, *alg, *ahead)
+	return a.withSealed(ctx, &c, func(db database, ring *seal.Ring) error {
+		ks := &oauth.KeySet{Store: db, Ring: ring}
+		if err := ks.Ensure(ctx); err != nil {
+			return err
+		}
+		if sub == "rotate" {
+			kid, err := ks.Rotate(ctx, *alg, *ahead)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return writeJSON(a.stdout, map[string]any{"kid": kid, "alg": *alg, "sign_from": time.Now().UTC().Add(*ahead)})
+			}
+			fmt.Fprintf(a.stdout, "new %s key %s: published now, signs from %s\n", *alg, kid, time.Now().UTC().Add(*ahead).Format(time.RFC3339))
+			return nil
+		}
+		keys, err := ks.Describe(ctx)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return writeJSON(a.stdout, map[string]any{"kid": kid, "alg": *alg, "sign_from": time.Now().UTC().Add(*ahead)})
+			return writeJSON(a.stdout, keys)
 		}
-		fmt.Fprintf(a.stdout, "new %s key %s: published now, signs from %s\n", *alg, kid, time.Now().UTC().Add(*ahead).Format(time.RFC3339))
-		return nil
-	}
-	keys, err := ks.Describe(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(a.stdout, keys)
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KID\tALG\tSTATE\tSIGNS FROM")
-	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, k.SignFrom.Format(time.RFC3339))
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KID\tALG\tSTATE\tSIGNS FROM")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, k.SignFrom.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	})
 }

@@ -73,19 +73,11 @@ func (a *app) cmdSecretsKeyReseal(ctx context.Context, args []string) error {
 	if err := a.noPositional(fs, args); err != nil {
 		return err
 	}
-	if err := a.setup(&c, false); err != nil {
+	var rep resealReport
+	err := a.withSealed(ctx, &c, func(db database, ring *seal.Ring) (err error) {
+		rep, err = reseal(ctx, db, ring)
 		return err
-	}
-	db, err := openMigrated(ctx, &c, true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ring, err := secretsRing(&c)
-	if err != nil {
-		return err
-	}
-	rep, err := reseal(ctx, db, ring)
+	})
 	if err != nil {
 		return fmt.Errorf("re-seal: %w", err)
 	}
