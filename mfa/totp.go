@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image/png"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,12 +119,12 @@ var ErrAlreadyEnrolled = errors.New("an authenticator is already set up; prove i
 // existing factors; without it an account that has an authenticator cannot
 // begin another.
 func (s *Service) Begin(ctx context.Context, accountID, username, name string, additional bool, meta Meta) (Enrolment, error) {
-	if !additional {
-		if enrolled, err := s.Enrolled(ctx, accountID); err != nil {
-			return Enrolment{}, err
-		} else if enrolled {
-			return Enrolment{}, ErrAlreadyEnrolled
-		}
+	all, err := s.Store.ListAuthenticators(ctx, accountID)
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("list authenticators: %w", err)
+	}
+	if !additional && slices.ContainsFunc(all, func(a store.Authenticator) bool { return !a.ConfirmedAt.IsZero() }) {
+		return Enrolment{}, ErrAlreadyEnrolled
 	}
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -150,7 +151,7 @@ func (s *Service) Begin(ctx context.Context, accountID, username, name string, a
 	if err != nil {
 		return Enrolment{}, err
 	}
-	if err := s.dropOldPending(ctx, accountID); err != nil {
+	if err := s.dropOldPending(ctx, all); err != nil {
 		return Enrolment{}, err
 	}
 	now := s.now()
@@ -161,14 +162,11 @@ func (s *Service) Begin(ctx context.Context, accountID, username, name string, a
 }
 
 // dropOldPending makes room for one more unconfirmed authenticator within
-// MaxPendingEnrolments, removing the oldest. Two enrolments begun at the
-// same moment may both pass it; the bound is loose by that much, and the
-// sweeper removes what is left.
-func (s *Service) dropOldPending(ctx context.Context, accountID string) error {
-	all, err := s.Store.ListAuthenticators(ctx, accountID)
-	if err != nil {
-		return fmt.Errorf("list authenticators: %w", err)
-	}
+// MaxPendingEnrolments, removing the oldest of all (the account's
+// authenticators, oldest first). Two enrolments begun at the same moment
+// may both pass it; the bound is loose by that much, and the sweeper
+// removes what is left.
+func (s *Service) dropOldPending(ctx context.Context, all []store.Authenticator) error {
 	var pending []string // oldest first, as listed
 	for _, a := range all {
 		if a.ConfirmedAt.IsZero() {

@@ -141,13 +141,15 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	// Without an authenticator there are no recovery codes: the person sets
-	// one up instead.
-	if enrolled, err := h.MFA.Enrolled(ctx, acct.ID); err != nil {
-		h.fail(w, r, f, err)
-		return
-	} else if !enrolled {
-		http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
+	// one up instead. (A posted code learns it from UseRecoveryCode.)
+	if r.Method != http.MethodPost {
+		if enrolled, err := h.MFA.Enrolled(ctx, acct.ID); err != nil {
+			h.fail(w, r, f, err)
+			return
+		} else if !enrolled {
+			http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+			return
+		}
 	}
 	view := RecoveryView{FlowID: f.ID, ClientName: d.ClientName}
 	status := http.StatusOK
@@ -157,7 +159,7 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 			h.secondFactorProven(w, r, f, d, acct, &RecoveryCodesView{UsedOne: true, Remaining: left})
 			return
 		}
-		if errors.Is(err, mfa.ErrNoAuthenticator) { // the last app removed meanwhile
+		if errors.Is(err, mfa.ErrNoAuthenticator) { // no app (any more)
 			http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 			return
 		}

@@ -229,6 +229,24 @@ func TestEndToEndRecoveryCode(t *testing.T) {
 		if len(events) != 1 {
 			t.Fatalf("recovery use not audited: %d events", len(events))
 		}
+
+		// The app removed while the recovery page is open: a code posted
+		// then does not count, and the person is led to set up an app.
+		br2 := newBrowser(t)
+		pg = br2.submit(br2.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce))), "/login", url.Values{"username": {"pavel"}, "password": {"correct horse battery"}})
+		rec = br2.get(p.issuer + "/login/recovery?" + pg.url.RawQuery)
+		svc := p.mfaService(t)
+		apps, err := svc.List(ctx, id)
+		if err != nil || len(apps) != 1 {
+			t.Fatalf("apps: %v %v", apps, err)
+		}
+		if err := svc.Remove(ctx, id, apps[0].ID, mfa.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		late := br2.submit(rec, "/login/recovery", url.Values{"code": {codes[1]}})
+		if late.url.Path != "/login/enrol" || strings.Contains(late.body, "/login/continue") {
+			t.Fatalf("a recovery code after the last app was removed: %d %s", late.status, late.url)
+		}
 	})
 }
 
