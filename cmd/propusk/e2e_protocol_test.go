@@ -656,11 +656,15 @@ func TestEndToEndDatabaseGoesAway(t *testing.T) {
 	db := openE2EDB(t, "sqlite")
 	p := startIDP(t, db, newRing(t))
 	cfg, _ := p.rp(t, clients.Registration{})
-	cached, _ := p.rp(t, clients.Registration{})
+	cached, _ := p.rp(t, clients.Registration{GrantTypes: []string{"authorization_code", "client_credentials"}})
 	// This client authenticates once while the database is there, so the
 	// provider holds it in its cache and gets further without it.
 	if got, m, _ := postForm(t, p.issuer+"/oauth2/introspect", url.Values{"token": {"ory_at_x.y"}}, cached.ClientID, cached.ClientSecret); got != http.StatusOK || m["active"] != false {
 		t.Fatalf("introspection: %d %v", got, m)
+	}
+	got, tok, _ := postForm(t, cached.Endpoint.TokenURL, url.Values{"grant_type": {"client_credentials"}}, cached.ClientID, cached.ClientSecret)
+	if got != http.StatusOK {
+		t.Fatalf("client_credentials: %d %v", got, tok)
 	}
 	db.Close()
 	status := func(u string) int {
@@ -690,6 +694,18 @@ func TestEndToEndDatabaseGoesAway(t *testing.T) {
 		if got, m, _ := postForm(t, p.issuer+"/oauth2/revoke", url.Values{"token": {"ory_at_x.y"}}, c.ClientID, c.ClientSecret); got != http.StatusServiceUnavailable || m["error"] != "temporarily_unavailable" {
 			t.Fatalf("revocation with the database gone: %d %v", got, m)
 		}
+	}
+	// Userinfo cannot tell whether the token is live: "try again", not
+	// "your token is invalid".
+	req, _ := http.NewRequest(http.MethodGet, p.issuer+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("userinfo with the database gone: %d", resp.StatusCode)
 	}
 }
 
