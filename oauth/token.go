@@ -168,18 +168,19 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	err := storageFailure(h.provider.NewRevocationRequest(ctx, r))
-	if err != nil && (errors.Is(err, errStorage) || fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrTemporarilyUnavailable.ErrorField) {
-		// fosite answers 200 to every error but invalid_request and
-		// invalid_client, so a client would take a token the database
-		// failed to revoke for revoked. RFC 7009 §2.2.1: 503, try again.
-		h.logOAuthError(r, "revocation failed", fosite.ErrorToRFC6749Error(err))
-		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable",
-			"error_description": "The token could not be revoked now; try again."})
-		return
-	}
 	if err != nil {
 		rfc := fosite.ErrorToRFC6749Error(err)
+		if rfc.CodeField >= http.StatusInternalServerError {
+			// A database failure (server_error, temporarily_unavailable):
+			// fosite answers 200 to every error but invalid_request and
+			// invalid_client, so a client would take a token the database
+			// failed to revoke for revoked. RFC 7009 §2.2.1: 503, try again.
+			h.logOAuthError(r, "revocation failed", rfc)
+			w.Header().Set("Cache-Control", "no-store")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable",
+				"error_description": "The token could not be revoked now; try again."})
+			return
+		}
 		if rfc.CodeField == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
 		}
