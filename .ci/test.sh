@@ -15,5 +15,12 @@ if [ -z "${PROPUSK_TEST_POSTGRES:-}" ]; then
 	fi
 fi
 
+# openid-client (npm), for the interoperability tests, from the committed
+# lock file; without Node.js those tests skip locally and fail under CI=true.
+if command -v npm >/dev/null && [ ! -d interop/openid-client/node_modules/openid-client ]; then
+	(cd interop/openid-client && npm ci --no-audit --no-fund --silent) ||
+		echo "test.sh: npm ci failed in interop/openid-client" >&2
+fi
+
 go vet ./...
 go test -race -count=1 -timeout 15m ./...
