@@ -34,9 +34,12 @@ fuzz: ## fuzz every parser briefly (FUZZTIME=20000x inputs per target by default
 bench: ## benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+bench-load: ## Propusk's token, introspection, JWKS and discovery against ../shared/bench's limit, as ratios
+	./.ci/bench-load.sh
+
 migration: ## new migration files for both backends: make migration NAME=add_things
 	@test -n "$(NAME)" || { echo "usage: make migration NAME=add_things"; exit 1; }
 	@n=$$(ls migrations/postgres/*.sql | wc -l); v=$$(printf '%04d' $$((n + 1))); \
 	for d in postgres sqlite; do f=migrations/$$d/$${v}_$(NAME).sql; echo "-- $(NAME)" > $$f; echo "created $$f"; done
 
-.PHONY: help build run test test-short lint fmt fuzz bench migration
+.PHONY: help build run test test-short lint fmt fuzz bench bench-load migration
