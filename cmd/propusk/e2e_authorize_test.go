@@ -1,0 +1,166 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/propusk/propusk/clients"
+)
+
+// stopOutside makes the browser stop at any address that is not the
+// provider's, so a redirect to a relying party on any port is seen, never
+// followed.
+func stopOutside(br *browser, p *idp) {
+	host := strings.TrimPrefix(p.issuer, "http://")
+	br.client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host != host {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+}
+
+// authQuery is a code + PKCE S256 authorization request of cfg's client
+// with extra parameters; state only when extra sets it.
+func authQuery(cfg *oauth2.Config, verifier string, extra url.Values) string {
+	q := url.Values{"response_type": {"code"}, "client_id": {cfg.ClientID}, "redirect_uri": {cfg.RedirectURL},
+		"scope": {strings.Join(cfg.Scopes, " ")}, "code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)},
+		"code_challenge_method": {"S256"}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return cfg.Endpoint.AuthURL + "?" + q.Encode()
+}
+
+// Redirect URIs match byte for byte: fosite let any port through for a
+// registered loopback URI, so a confidential client's code could be sent
+// to whatever listened on another port. The port is free only for a
+// public client (a native app, RFC 8252 §7.3). A refusal is an error page,
+// never a redirect.
+func TestEndToEndRedirectURIExact(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "zoya", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{RedirectURIs: []string{"http://127.0.0.1:9999/cb"}})
+		br := newBrowser(t)
+		stopOutside(br, p)
+		pkce := oauth2.GenerateVerifier()
+		back := br.signIn(authQuery(cfg, pkce, url.Values{"state": {"s-exact-1"}}), "zoya", "correct horse battery",
+			url.Values{"decision": {"allow"}, "remember": {"1"}})
+		if back.Query().Get("code") == "" || back.Host != "127.0.0.1:9999" {
+			t.Fatalf("sign-in with the registered URI: %s", back)
+		}
+		other := *cfg
+		for _, uri := range []string{"http://127.0.0.1:19999/cb", "http://127.0.0.1/cb", "http://127.0.0.1:9999/cb/", "http://[::1]:9999/cb"} {
+			other.RedirectURL = uri
+			// Signed in with remembered consent, the code would go straight
+			// out; a fresh browser would be shown the login page.
+			for name, b := range map[string]*browser{"signed in": br, "signed out": newBrowser(t)} {
+				stopOutside(b, p)
+				pg := b.get(authQuery(&other, pkce, url.Values{"state": {"s-exact-2"}}))
+				if pg.loc != nil || pg.status != http.StatusBadRequest || !strings.Contains(pg.body, "<html") {
+					t.Fatalf("%s, redirect_uri %s: %d %v (want the 400 page)", name, uri, pg.status, pg.loc)
+				}
+			}
+			// Pushed: refused at the push.
+			status, m, _ := postForm(t, p.issuer+"/oauth2/par", url.Values{"response_type": {"code"}, "client_id": {cfg.ClientID},
+				"redirect_uri": {uri}, "scope": {"openid"}, "state": {"s-exact-3"},
+				"code_challenge": {oauth2.S256ChallengeFromVerifier(pkce)}, "code_challenge_method": {"S256"}}, cfg.ClientID, cfg.ClientSecret)
+			if status != http.StatusBadRequest || m["error"] != "invalid_request" {
+				t.Fatalf("push with redirect_uri %s: %d %v", uri, status, m)
+			}
+		}
+		// An error of the request (here an unknown prompt value) with a
+		// wrong port is not sent there either.
+		other.RedirectURL = "http://127.0.0.1:19999/cb"
+		if pg := br.get(authQuery(&other, pkce, url.Values{"prompt": {"bogus"}})); pg.loc != nil || pg.status != http.StatusBadRequest {
+			t.Fatalf("an invalid request to another port: %d %v", pg.status, pg.loc)
+		}
+
+		// A public client's loopback redirect may take any port.
+		app, _ := p.rp(t, clients.Registration{Name: "Desktop app", Public: true, AuthMethod: "none",
+			RedirectURIs: []string{"http://127.0.0.1/cb"}})
+		app.ClientSecret = ""
+		app.RedirectURL = "http://127.0.0.1:43210/cb"
+		back = br.signIn(authQuery(app, pkce, url.Values{"state": {"s-exact-4"}}), "zoya", "correct horse battery", nil)
+		if back.Query().Get("code") == "" || back.Host != "127.0.0.1:43210" {
+			t.Fatalf("public client on a loopback port: %s", back)
+		}
+		if _, err := app.Exchange(t.Context(), back.Query().Get("code"), oauth2.VerifierOption(pkce)); err != nil {
+			t.Fatalf("public client's exchange: %v", err)
+		}
+		// ...but not another path or host.
+		for _, uri := range []string{"http://127.0.0.1:43210/other", "http://[::1]:43210/cb"} {
+			app.RedirectURL = uri
+			if pg := br.get(authQuery(app, pkce, url.Values{"state": {"s-exact-5"}})); pg.loc != nil || pg.status != http.StatusBadRequest {
+				t.Fatalf("public client, redirect_uri %s: %d %v", uri, pg.status, pg.loc)
+			}
+		}
+	})
+}
+
+// state is optional (RFC 6749 §4.1.1; PKCE is required of every client),
+// and a state or nonce of any length is taken: fosite refused a request
+// without state, or with one shorter than 8 characters, with invalid_state.
+// A response to a request without state carries none.
+func TestEndToEndStateOptional(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		ctx := t.Context()
+		p.person(t, "yuri", "simplified")
+		cfg, provider := p.rp(t, clients.Registration{FirstParty: true})
+		verifier := provider.Verifier(&oidc.Config{ClientID: cfg.ClientID})
+		br := newBrowser(t)
+		pkce := oauth2.GenerateVerifier()
+
+		// Signed out, prompt=none: the error has no state either.
+		pg := br.get(authQuery(cfg, pkce, url.Values{"prompt": {"none"}}))
+		if pg.loc == nil || pg.loc.Query().Get("error") != "login_required" || pg.loc.Query().Has("state") {
+			t.Fatalf("prompt=none without state: %d %v %s", pg.status, pg.loc, pg.body)
+		}
+
+		back := br.signIn(authQuery(cfg, pkce, url.Values{"nonce": {"n"}}), "yuri", "correct horse battery", nil)
+		if back.Query().Get("code") == "" || back.Query().Has("state") || back.Query().Get("iss") != p.issuer {
+			t.Fatalf("without state: %s", back)
+		}
+		tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("exchange (one-character nonce): %v", err)
+		}
+		idt, err := verifier.Verify(ctx, tok.Extra("id_token").(string))
+		if err != nil || idt.Nonce != "n" {
+			t.Fatalf("ID token: %v (nonce %q)", err, idt.Nonce)
+		}
+
+		// A one-character state comes back as it was.
+		if pg := br.get(authQuery(cfg, pkce, url.Values{"state": {"x"}})); pg.loc == nil || pg.loc.Query().Get("code") == "" || pg.loc.Query().Get("state") != "x" {
+			t.Fatalf("short state: %d %v", pg.status, pg.loc)
+		}
+		// form_post without state: no state field.
+		pg = br.get(authQuery(cfg, pkce, url.Values{"response_mode": {"form_post"}}))
+		if pg.status != http.StatusOK || !strings.Contains(pg.body, `name="code"`) || strings.Contains(pg.body, `name="state"`) {
+			t.Fatalf("form_post without state: %d\n%s", pg.status, pg.body)
+		}
+
+		// Pushed without state, then used.
+		status, m, _ := postForm(t, p.issuer+"/oauth2/par", url.Values{"response_type": {"code"}, "client_id": {cfg.ClientID},
+			"redirect_uri": {cfg.RedirectURL}, "scope": {"openid"},
+			"code_challenge": {oauth2.S256ChallengeFromVerifier(pkce)}, "code_challenge_method": {"S256"}}, cfg.ClientID, cfg.ClientSecret)
+		if status != http.StatusCreated {
+			t.Fatalf("push without state: %d %v", status, m)
+		}
+		pg = br.get(cfg.Endpoint.AuthURL + "?" + url.Values{"client_id": {cfg.ClientID}, "request_uri": {m["request_uri"].(string)}}.Encode())
+		if pg.loc == nil || pg.loc.Query().Get("code") == "" || pg.loc.Query().Has("state") {
+			t.Fatalf("pushed request without state: %d %v", pg.status, pg.loc)
+		}
+		// The OpenID Connect rule fosite checks after state still holds.
+		status, m, _ = postForm(t, p.issuer+"/oauth2/par", url.Values{"response_type": {"code"}, "client_id": {cfg.ClientID},
+			"scope": {"openid"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(pkce)}, "code_challenge_method": {"S256"}}, cfg.ClientID, cfg.ClientSecret)
+		if status != http.StatusBadRequest || m["error"] != "invalid_request" {
+			t.Fatalf("push without state and redirect_uri: %d %v", status, m)
+		}
+	})
+}
