@@ -27,7 +27,7 @@ func TestRedirectRegistered(t *testing.T) {
 		{public, "http://[::1]:1/cb?a=b", true},
 		{public, "http://[::1]:1/cb", false},
 		{public, "http://127.0.0.1:43210/cb/x", false},
-		{public, "http://[::1]:43210/cb", false},    // another host than registered
+		{public, "http://[::1]:43210/cb", false},     // another host than registered
 		{public, "http://localhost:43210/cb", false}, // a name, not a loopback IP literal (RFC 8252 §8.3)
 		{public, "http://user@127.0.0.1:43210/cb", false},
 		{public, "http://127.0.0.1:43210/cb#f", false},
