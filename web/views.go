@@ -64,7 +64,11 @@ type LogoutView struct {
 
 // LoggedOutView is the page after signing out when there is nowhere to go
 // back to.
-type LoggedOutView struct{}
+type LoggedOutView struct {
+	// NothingEnded: there was no live session to end, and the page says so
+	// rather than "you have signed out".
+	NothingEnded bool
+}
 
 // ErrorView is an error page. TitleKey and MessageKey are catalogue keys;
 // RefID is the reference a person can quote to support.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -161,6 +162,87 @@ func TestEndToEndStateOptional(t *testing.T) {
 			"scope": {"openid"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(pkce)}, "code_challenge_method": {"S256"}}, cfg.ClientID, cfg.ClientSecret)
 		if status != http.StatusBadRequest || m["error"] != "invalid_request" {
 			t.Fatalf("push without state and redirect_uri: %d %v", status, m)
+		}
+	})
+}
+
+// A relying party's server (oauth2-proxy's back-end logout) calls the
+// end-session endpoint with the ID token and no cookie of the person's: the
+// session the token names (sid) ends, and only that one. Before, the answer
+// was "you have signed out" while the session lived on. A hint whose
+// session is gone gets a page that says nothing was ended.
+func TestEndToEndLogoutByHintWithoutCookie(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		ctx := t.Context()
+		p.person(t, "nina", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		pkce := oauth2.GenerateVerifier()
+		signIn := func(br *browser) string {
+			t.Helper()
+			back := br.signIn(cfg.AuthCodeURL("s-bcl-1", oauth2.S256ChallengeOption(pkce)), "nina", "correct horse battery", nil)
+			tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok.Extra("id_token").(string)
+		}
+		signedIn := func(br *browser) bool {
+			t.Helper()
+			pg := br.get(cfg.AuthCodeURL("s-bcl-2", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none")))
+			if pg.loc == nil {
+				t.Fatalf("prompt=none showed a page: %d %s", pg.status, pg.url)
+			}
+			switch q := pg.loc.Query(); {
+			case q.Get("code") != "":
+				return true
+			case q.Get("error") == "login_required":
+				return false
+			default:
+				t.Fatalf("prompt=none: %v", pg.loc)
+				return false
+			}
+		}
+		logout := func(hint, lang string) (int, string) {
+			t.Helper()
+			resp, err := http.Get(p.issuer + "/oauth2/sessions/logout?" + url.Values{"id_token_hint": {hint}, "ui_locales": {lang}}.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b strings.Builder
+			if _, err := io.Copy(&b, resp.Body); err != nil {
+				t.Fatal(err)
+			}
+			return resp.StatusCode, b.String()
+		}
+
+		laptop, phone := newBrowser(t), newBrowser(t)
+		hint := signIn(laptop)
+		signIn(phone)
+		status, body := logout(hint, "en")
+		if status != http.StatusOK || !strings.Contains(body, "You have signed out") {
+			t.Fatalf("back-end logout: %d\n%s", status, body)
+		}
+		if signedIn(laptop) {
+			t.Fatal("the session the hint names is still alive after the back-end logout")
+		}
+		if !signedIn(phone) {
+			t.Fatal("the back-end logout ended another session of the person's")
+		}
+		// Again: nothing is left to end, and the page says so.
+		for lang, want := range map[string]string{"en": "There was no sign-in to end", "ru": "Завершать было нечего"} {
+			status, body = logout(hint, lang)
+			if status != http.StatusOK || !strings.Contains(body, want) || strings.Contains(body, "You have signed out") || strings.Contains(body, "Вы вышли из Пропуска") {
+				t.Fatalf("back-end logout of an ended session (%s): %d\n%s", lang, status, body)
+			}
+		}
+		// A tampered hint ends nothing.
+		phoneHint := signIn(phone)
+		if status, _ := logout(phoneHint[:len(phoneHint)-4]+"AAAA", "en"); status != http.StatusBadRequest {
+			t.Fatalf("tampered hint: %d", status)
+		}
+		if !signedIn(phone) {
+			t.Fatal("a tampered hint ended a session")
 		}
 	})
 }
