@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -243,6 +244,101 @@ func TestEndToEndLogoutByHintWithoutCookie(t *testing.T) {
 		}
 		if !signedIn(phone) {
 			t.Fatal("a tampered hint ended a session")
+		}
+	})
+}
+
+var tickedRE = regexp.MustCompile(`<input type="checkbox"[^>]* name="([a-z_]+)" value="([^"]*)" checked>`)
+
+// asTicked is fields plus the boxes the page shows ticked, as a browser
+// posts them when the person leaves them as they are.
+func asTicked(p browserPage, fields url.Values) url.Values {
+	out := url.Values{}
+	for _, m := range tickedRE.FindAllStringSubmatch(p.body, -1) {
+		out.Set(m[1], m[2])
+	}
+	for k, v := range fields {
+		out[k] = v
+	}
+	return out
+}
+
+// scopeList is the text of the consent page's list of what is asked.
+func scopeList(t *testing.T, body string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(body, `<ul class="scopes">`)
+	list, _, ok2 := strings.Cut(rest, "</ul>")
+	if !ok || !ok2 {
+		t.Fatalf("no scope list on the page:\n%s", body)
+	}
+	return list
+}
+
+// Remembered consent is the default for a confidential client: the box is
+// ticked, so a person who just presses Allow is not asked again, and
+// prompt=none answers with a code. Before, the box was unticked, and every
+// sign-in asked again. What is remembered is what was allowed: a request
+// for more asks again, about the new scope only.
+func TestEndToEndRememberedConsentByDefault(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "olga", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{})
+		cfg.Scopes = []string{"openid", "profile"}
+		pkce := oauth2.GenerateVerifier()
+		auth := func(opts ...oauth2.AuthCodeOption) string {
+			return cfg.AuthCodeURL("s-remember", append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pkce),
+				oauth2.SetAuthURLParam("ui_locales", "en")}, opts...)...)
+		}
+		br := newBrowser(t)
+		pg := br.submit(br.get(auth()), "/login", url.Values{"username": {"olga"}, "password": {"correct horse battery"}})
+		if !strings.HasSuffix(pg.url.Path, "/consent") || !strings.Contains(pg.body, `name="remember" value="1" checked`) {
+			t.Fatalf("first consent page (remember ticked?): %d %s\n%s", pg.status, pg.url, pg.body)
+		}
+		if back := br.submit(pg, "/consent", asTicked(pg, url.Values{"decision": {"allow"}})); back.loc == nil || back.loc.Query().Get("code") == "" {
+			t.Fatalf("allow: %d %v", back.status, back.loc)
+		}
+
+		// Signing in again, in another browser: no consent page.
+		other := newBrowser(t)
+		if back := other.submit(other.get(auth()), "/login", url.Values{"username": {"olga"}, "password": {"correct horse battery"}}); back.loc == nil || back.loc.Query().Get("code") == "" {
+			t.Fatalf("second sign-in showed a page: %d %s", back.status, back.url)
+		}
+		// prompt=none right after: a code, not consent_required.
+		if none := br.get(auth(oauth2.SetAuthURLParam("prompt", "none"))); none.loc == nil || none.loc.Query().Get("code") == "" {
+			t.Fatalf("prompt=none after remembered consent: %d %v", none.status, none.loc)
+		}
+
+		// One scope more: the page again, listing only the new one, and
+		// saying the rest was allowed before.
+		cfg.Scopes = []string{"openid", "profile", "email"}
+		pg = br.get(auth())
+		if pg.loc != nil || !strings.HasSuffix(pg.url.Path, "/consent") {
+			t.Fatalf("a request for a new scope skipped the consent page: %d %v", pg.status, pg.loc)
+		}
+		list := scopeList(t, pg.body)
+		if !strings.Contains(list, "Your email address") || strings.Contains(list, "Your name") || strings.Contains(list, "Your account identifier") {
+			t.Fatalf("the page asks about more than the new scope: %s", list)
+		}
+		if !strings.Contains(pg.body, "The rest you already allowed it to receive:") || !strings.Contains(pg.body, "Your name") {
+			t.Fatalf("the page does not say what was allowed before:\n%s", pg.body)
+		}
+		if none := br.get(auth(oauth2.SetAuthURLParam("prompt", "none"))); none.loc == nil || none.loc.Query().Get("error") != "consent_required" {
+			t.Fatalf("prompt=none for a scope not allowed yet: %d %v", none.status, none.loc)
+		}
+		if back := br.submit(pg, "/consent", asTicked(pg, url.Values{"decision": {"allow"}})); back.loc == nil || back.loc.Query().Get("code") == "" {
+			t.Fatalf("allow the new scope: %d %v", back.status, back.loc)
+		}
+		if none := br.get(auth(oauth2.SetAuthURLParam("prompt", "none"))); none.loc == nil || none.loc.Query().Get("code") == "" {
+			t.Fatalf("prompt=none after allowing the new scope: %d %v", none.status, none.loc)
+		}
+		// Unticked, nothing new is remembered.
+		cfg.Scopes = []string{"openid", "identity"}
+		pg = br.get(auth())
+		if back := br.submit(pg, "/consent", url.Values{"decision": {"allow"}}); back.loc == nil || back.loc.Query().Get("code") == "" {
+			t.Fatalf("allow without remember: %d %v", back.status, back.loc)
+		}
+		if none := br.get(auth(oauth2.SetAuthURLParam("prompt", "none"))); none.loc == nil || none.loc.Query().Get("error") != "consent_required" {
+			t.Fatalf("prompt=none after an unremembered consent: %d %v", none.status, none.loc)
 		}
 	})
 }
