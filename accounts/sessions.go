@@ -155,3 +155,30 @@ func (s *Sessions) EndByID(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// EndLive ends the live session of accountID whose public ID (an ID
+// token's sid) is publicID, and says whether there was one: a relying
+// party's back-end logout names the session by its ID token, not by the
+// person's cookie.
+func (s *Sessions) EndLive(ctx context.Context, publicID, accountID string) (bool, error) {
+	if publicID == "" {
+		return false, nil
+	}
+	bs, err := s.Store.GetBrowserSessionByPublicID(ctx, publicID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("find session: %w", err)
+	}
+	now := s.now()
+	if bs.AccountID != accountID || !now.Before(bs.ExpiresAt) || !now.Before(bs.LastSeenAt.Add(s.idle())) {
+		return false, nil
+	}
+	if err := s.Store.DeleteBrowserSession(ctx, bs.ID); errors.Is(err, store.ErrNotFound) {
+		return false, nil // ended meanwhile, by someone else
+	} else if err != nil {
+		return false, fmt.Errorf("end session: %w", err)
+	}
+	return true, nil
+}

@@ -380,3 +380,39 @@ func TestSessionCreateCleansUserAgent(t *testing.T) {
 		t.Fatalf("stored user agent %q", got)
 	}
 }
+
+func TestSessionEndLive(t *testing.T) {
+	s, _, clk := newSessions(t)
+	ctx := t.Context()
+	end := func(publicID, account string) bool {
+		t.Helper()
+		ok, err := s.EndLive(ctx, publicID, account)
+		if err != nil {
+			t.Fatalf("EndLive(%q, %q): %v", publicID, account, err)
+		}
+		return ok
+	}
+	cookie, bs := create(t, s)
+	// Another account's sid, an unknown sid or none: nothing ends.
+	if end(bs.PublicID, "acc-boris") || end("no-such-sid", "acc-anna") || end("", "acc-anna") {
+		t.Fatal("ended a session it does not name")
+	}
+	if _, err := s.Lookup(ctx, cookie); err != nil {
+		t.Fatalf("the session ended by a wrong call: %v", err)
+	}
+	if !end(bs.PublicID, "acc-anna") {
+		t.Fatal("the live session was not ended")
+	}
+	if _, err := s.Lookup(ctx, cookie); !errors.Is(err, accounts.ErrNoSession) {
+		t.Fatalf("after EndLive: %v", err)
+	}
+	if end(bs.PublicID, "acc-anna") {
+		t.Fatal("an ended session was ended twice")
+	}
+	// An idle-expired session is not live: "ended" would not be true.
+	_, idle := create(t, s)
+	clk.Advance(time.Hour)
+	if end(idle.PublicID, "acc-anna") {
+		t.Fatal("an idle-expired session counted as ended")
+	}
+}

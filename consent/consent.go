@@ -41,6 +41,25 @@ func (s *Service) Covers(ctx context.Context, accountID, clientID string, scopes
 	return true, nil
 }
 
+// Split divides scopes into those the person has already allowed the
+// client and those not yet allowed, each in the order given. Only what was
+// allowed counts: a request for more is asked about again, for the new
+// part.
+func (s *Service) Split(ctx context.Context, accountID, clientID string, scopes []string) (allowed, missing []string, err error) {
+	c, err := s.Store.GetConsent(ctx, accountID, clientID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, fmt.Errorf("read consent: %w", err)
+	}
+	for _, sc := range scopes {
+		if slices.Contains(c.Scopes, sc) {
+			allowed = append(allowed, sc)
+		} else {
+			missing = append(missing, sc)
+		}
+	}
+	return allowed, missing, nil
+}
+
 // Remember records that the person allowed the client scopes, adding to
 // what was allowed before (a narrower request later is still covered). It
 // is one atomic merge in the store, so two tabs consenting at once both

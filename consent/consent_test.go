@@ -237,3 +237,28 @@ func TestRememberConcurrentKeepsBoth(t *testing.T) {
 		t.Fatalf("concurrent Remember lost scopes: stored %v", c.Scopes)
 	}
 }
+
+func TestSplit(t *testing.T) {
+	e := newEnv(t)
+	split := func(client string, scopes ...string) ([]string, []string) {
+		t.Helper()
+		allowed, missing, err := e.svc.Split(t.Context(), "anna", client, scopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return allowed, missing
+	}
+	if a, m := split("card", "openid", "email"); a != nil || !reflect.DeepEqual(m, []string{"openid", "email"}) {
+		t.Fatalf("before any consent: allowed %v, missing %v", a, m)
+	}
+	e.remember(t, "anna", "card", "openid", "profile")
+	if a, m := split("card", "email", "openid", "profile", "phone"); !reflect.DeepEqual(a, []string{"openid", "profile"}) || !reflect.DeepEqual(m, []string{"email", "phone"}) {
+		t.Fatalf("allowed %v, missing %v", a, m)
+	}
+	if a, m := split("card", "profile"); !reflect.DeepEqual(a, []string{"profile"}) || m != nil {
+		t.Fatalf("a narrower request: allowed %v, missing %v", a, m)
+	}
+	if a, _ := split("mail", "openid"); a != nil {
+		t.Fatalf("consent to card counted for mail: allowed %v", a)
+	}
+}

@@ -272,7 +272,9 @@ func (h *Handler) usableSession(r *http.Request, p authzParams) (*flow.Authentic
 
 // needsConsent: forced by prompt=consent; always for public clients;
 // never for first-party clients; otherwise unless the person already
-// allowed every requested scope.
+// allowed every requested scope. Scopes are all there is to allow: the
+// claims parameter releases nothing beyond the granted scopes (session,
+// userinfo), so a consent to the scopes covers its claims.
 //
 // A public client (a mobile or desktop app) cannot prove who it is: any
 // app on the device can claim its redirect scheme or loopback port and

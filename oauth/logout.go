@@ -19,7 +19,8 @@ const logoutCSRFCookie = "propusk_logout"
 // endSession is RP-initiated logout (OpenID Connect RP-Initiated Logout
 // 1.0). With a valid id_token_hint for the person signed in, the session
 // ends at once; without one, the person confirms on a page, so a link on a
-// third-party site cannot sign anyone out. The post-logout redirect must be
+// third-party site cannot sign anyone out. A valid hint with no session in
+// the browser ends the session the hint names. The post-logout redirect must be
 // registered for the client the hint (or client_id) names.
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -105,12 +106,28 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if current.ID != "" {
+	ended := false
+	switch {
+	case current.ID != "":
 		if err := h.Sessions.EndByID(ctx, current.ID); err != nil {
 			h.pageError(w, r, web.Unavailable(err))
 			return
 		}
+		ended = true
 		h.Logger.InfoContext(ctx, "signed out", "account_id", current.AccountID, "client_id", clientID)
+	case hc.Subject != "":
+		// No live session in this browser: a relying party's server calling
+		// with the ID token (back-end logout), or a browser whose cookie is
+		// gone. The session the hint names (its sid) ends; answering "signed
+		// out" while it lives on would leave the person signed in unawares.
+		var err error
+		if ended, err = h.Sessions.EndLive(ctx, hc.SID, hc.Subject); err != nil {
+			h.pageError(w, r, web.Unavailable(err))
+			return
+		}
+		if ended {
+			h.Logger.InfoContext(ctx, "signed out by id_token_hint", "account_id", hc.Subject, "client_id", clientID)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookieName(h.secureCookies()), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secureCookies(), SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: logoutCSRFCookie, Value: "", Path: PathEndSession, MaxAge: -1})
@@ -118,7 +135,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, withState(redirect, state), http.StatusSeeOther)
 		return
 	}
-	if err := h.Pages.Render(w, r, http.StatusOK, lang, web.LoggedOutPage, web.LoggedOutView{}); err != nil {
+	if err := h.Pages.Render(w, r, http.StatusOK, lang, web.LoggedOutPage, web.LoggedOutView{NothingEnded: !ended}); err != nil {
 		h.Logger.ErrorContext(ctx, "render logged-out page", "err", err)
 	}
 }

@@ -110,10 +110,10 @@ func newFosite(cfg Config, st *Storage) (fosite.OAuth2Provider, *fosite.Config, 
 
 		EnforcePKCE:                    true,
 		EnablePKCEPlainChallengeMethod: false,
-		// state must be at least 8 characters (and nonce, when sent):
-		// fosite's rule, which no value here lifts (it reads 0 or less as
-		// 8), so it is written as it is. PKCE is enforced besides.
-		MinParameterEntropy: fosite.MinParameterEntropy,
+		// No minimum length for state or nonce: no standard sets one, and
+		// PKCE is the CSRF defence. 1, not 0: fosite reads 0 as 8. A
+		// request without state is let through by provider (request.go).
+		MinParameterEntropy: 1,
 
 		RedirectSecureChecker:      func(_ context.Context, u *url.URL) bool { return redirectSecure(u) },
 		SendDebugMessagesToClients: false,
@@ -142,7 +142,7 @@ func newFosite(cfg Config, st *Storage) (fosite.OAuth2Provider, *fosite.Config, 
 		compose.OAuth2PKCEFactory,
 		compose.PushedAuthorizeHandlerFactory,
 	)
-	return p, fc, nil
+	return provider{p}, fc, nil
 }
 
 // redirectSecure accepts https, http only on loopback (RFC 8252 §7.3), and

@@ -16,8 +16,12 @@ import (
 // can tell whose response it got (mix-up attacks).
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, params url.Values) {
 	params.Set("iss", h.Config.Issuer)
-	if st := ar.GetState(); st != "" && params.Get("state") == "" {
+	// A request without state gets a response without it (fosite's
+	// handler adds an empty one).
+	if st := ar.GetState(); st != "" {
 		params.Set("state", st)
+	} else {
+		params.Del("state")
 	}
 	target := *ar.GetRedirectURI()
 	w.Header().Set("Cache-Control", "no-store")

@@ -396,8 +396,24 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public}
-	for _, s := range details.Scopes {
+	asked, before := details.Scopes, []string(nil)
+	if !details.Public {
+		// A request for more than was allowed before lists what is new; a
+		// public client's earlier answers are never remembered.
+		allowed, missing, err := h.Consents.Split(ctx, f.AccountID, f.ClientID, details.Scopes)
+		if err != nil {
+			h.fail(w, r, f, err)
+			return
+		}
+		if len(allowed) > 0 && len(missing) > 0 {
+			asked, before = missing, allowed
+		}
+	}
+	for _, s := range asked {
 		view.Scopes = append(view.Scopes, ScopeView{Name: s})
+	}
+	for _, s := range before {
+		view.AllowedBefore = append(view.AllowedBefore, ScopeView{Name: s})
 	}
 	if acct, err := h.Accounts.Store.GetAccount(ctx, f.AccountID); err == nil {
 		view.AccountName = acct.Username

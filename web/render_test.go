@@ -205,16 +205,28 @@ func TestConsentPage(t *testing.T) {
 	for _, want := range []string{
 		`<form method="post" action="/consent?flow=`,
 		`name="decision" value="allow"`, `name="decision" value="deny"`,
-		`<input type="checkbox" id="remember" name="remember" value="1">`, `<label for="remember">`,
+		`<input type="checkbox" id="remember" name="remember" value="1" checked>`, `<label for="remember">`,
 		"Your account type, citizenships, country of residence and account level",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("consent page lacks %s", want)
 		}
 	}
+	if strings.Contains(body, "already allowed") || !strings.Contains(body, "It will receive:") {
+		t.Error("a first consent page speaks of an earlier one")
+	}
 	v.ShowRemember = false
 	if body := render(t, rd, russian, ConsentPage, v, "/").Body.String(); strings.Contains(body, `name="remember"`) {
 		t.Error("remember shown though ShowRemember is false")
+	}
+	// Asked for more than before: the new scopes, then what was allowed.
+	v.Scopes, v.AllowedBefore = []ScopeView{{"email"}}, []ScopeView{{"openid"}, {"identity"}}
+	body = render(t, rd, english, ConsentPage, v, "/").Body.String()
+	newPart, beforePart, ok := strings.Cut(body, "The rest you already allowed it to receive:")
+	if !ok || !strings.Contains(newPart, "It now also asks for:") || !strings.Contains(newPart, "Your email address") ||
+		strings.Contains(newPart, "Your account type") || !strings.Contains(beforePart, "Your account type") ||
+		!strings.Contains(beforePart, "Your account identifier") {
+		t.Errorf("consent page for more scopes:\n%s", body)
 	}
 }
 

@@ -33,13 +33,18 @@ type LoginView struct {
 // form posts flow, csrf, decision (allow or deny) and remember (1 when
 // ticked) to /consent.
 type ConsentView struct {
-	FlowID      string
-	CSRFToken   string
-	ClientName  string
-	Scopes      []ScopeView
-	AccountName string // who is signed in, so the person sees whose data goes
-	// ShowRemember offers "remember my decision" (not for clients that must
-	// ask every time).
+	FlowID     string
+	CSRFToken  string
+	ClientName string
+	// Scopes are what the person is asked about: only what is new when
+	// AllowedBefore is not empty.
+	Scopes []ScopeView
+	// AllowedBefore are requested scopes the person allowed the client
+	// before; the page says so apart from the new ones.
+	AllowedBefore []ScopeView
+	AccountName   string // who is signed in, so the person sees whose data goes
+	// ShowRemember offers "remember my decision", ticked (not for clients
+	// that must ask every time).
 	ShowRemember bool
 }
 
@@ -64,7 +69,11 @@ type LogoutView struct {
 
 // LoggedOutView is the page after signing out when there is nowhere to go
 // back to.
-type LoggedOutView struct{}
+type LoggedOutView struct {
+	// NothingEnded: there was no live session to end, and the page says so
+	// rather than "you have signed out".
+	NothingEnded bool
+}
 
 // ErrorView is an error page. TitleKey and MessageKey are catalogue keys;
 // RefID is the reference a person can quote to support.
