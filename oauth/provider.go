@@ -142,6 +142,13 @@ func newFosite(cfg Config, st *Storage) (fosite.OAuth2Provider, *fosite.Config, 
 		compose.OAuth2PKCEFactory,
 		compose.PushedAuthorizeHandlerFactory,
 	)
+	fc.TokenEndpointHandlers = append(fosite.TokenEndpointHandlers{grantGuard{}}, fc.TokenEndpointHandlers...)
+	// A client assertion may name the issuer (rfc7523bis) or any endpoint
+	// it authenticates the client at, not only the token endpoint: a
+	// resource server introspecting with private_key_jwt addresses the
+	// introspection endpoint.
+	p.(*fosite.Fosite).Config = &assertionAudiences{Config: fc, audiences: []string{
+		cfg.Issuer, cfg.Issuer + PathToken, cfg.Issuer + PathPAR, cfg.Issuer + PathIntrospect, cfg.Issuer + PathRevoke}}
 	return p, fc, nil
 }
 
