@@ -239,6 +239,7 @@ func TestEndToEndBackChannelErrors(t *testing.T) {
 				assertion(jwt.Audience{"https://elsewhere.example/par"}))}, 400, "invalid_client", false},
 			{"par: unregistered redirect_uri", backChannelCall{path: pathPAR, form: with(url.Values{"response_type": {"code"}, "client_id": {full.ClientID}, "redirect_uri": {"http://127.0.0.1:9/elsewhere"}, "scope": {"openid"},
 				"state": {"par-state-1"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(pkce)}, "code_challenge_method": {"S256"}}), basic: full}, 400, "invalid_request", false},
+			{"par: client not registered for authorization_code", backChannelCall{path: pathPAR, form: with(parNoClient, bodySecret(post))}, 400, "unauthorized_client", false},
 			{"par: client_secret in the URL", backChannelCall{path: pathPAR, form: par, query: url.Values{"client_secret": {full.ClientSecret}}}, 400, "invalid_request", false},
 
 			// Introspection (RFC 7662 §2.3).
