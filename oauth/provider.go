@@ -142,7 +142,15 @@ func newFosite(cfg Config, st *Storage) (fosite.OAuth2Provider, *fosite.Config, 
 		compose.OAuth2PKCEFactory,
 		compose.PushedAuthorizeHandlerFactory,
 	)
-	return provider{p}, fc, nil
+	fc.TokenEndpointHandlers = append(fosite.TokenEndpointHandlers{grantGuard{}}, fc.TokenEndpointHandlers...)
+	// A client assertion may name the issuer (rfc7523bis) or any endpoint
+	// it authenticates the client at, not only the token endpoint: a
+	// resource server introspecting with private_key_jwt addresses the
+	// introspection endpoint.
+	f := p.(*fosite.Fosite)
+	f.Config = &assertionAudiences{Config: fc, audiences: []string{
+		cfg.Issuer, cfg.Issuer + PathToken, cfg.Issuer + PathPAR, cfg.Issuer + PathIntrospect, cfg.Issuer + PathRevoke}}
+	return provider{f}, fc, nil
 }
 
 // redirectSecure accepts https, http only on loopback (RFC 8252 §7.3), and

@@ -27,16 +27,16 @@ import (
 //     nonce of any length passes). The state check is the last one fosite
 //     makes, so a request refused only for it is otherwise valid.
 type provider struct {
-	fosite.OAuth2Provider
+	*fosite.Fosite
 }
 
 func (p provider) NewAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
-	ar, err := p.OAuth2Provider.NewAuthorizeRequest(ctx, r)
+	ar, err := p.Fosite.NewAuthorizeRequest(ctx, r)
 	return ar, amendAuthorizeRequest(ar, err)
 }
 
 func (p provider) NewPushedAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
-	ar, err := p.OAuth2Provider.NewPushedAuthorizeRequest(ctx, r)
+	ar, err := p.Fosite.NewPushedAuthorizeRequest(ctx, r)
 	lifted := err != nil && errors.Is(err, fosite.ErrInvalidState)
 	err = amendAuthorizeRequest(ar, err)
 	// fosite returns before its last PAR check when the state check fails;
@@ -93,3 +93,8 @@ func loopbackOtherPort(requested, registered string) bool {
 	}
 	return q.EscapedPath() == g.EscapedPath() && q.RawQuery == g.RawQuery && q.Fragment == "" && g.Fragment == ""
 }
+
+var (
+	_ fosite.OAuth2Provider = provider{}
+	_ clientAuthenticator   = provider{} // the back-channel endpoints authenticate clients through it
+)

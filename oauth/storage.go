@@ -306,14 +306,18 @@ func (s *Storage) loadClient(ctx context.Context, id string) (*Client, error) {
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager: a jti is invalid
-// while a record of it has not expired.
+// while a record of it has not expired. A failed read lets the jti pass:
+// fosite turns any error here into jti_known, which would tell a client
+// whose database is down that its assertion is a replay; the conditional
+// write in SetClientAssertionJWT still refuses a replay, and fails too
+// while the database is down.
 func (s *Storage) ClientAssertionJWTValid(ctx context.Context, jti string) error {
 	exp, err := s.Store.ClientAssertionExpiry(ctx, jti)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil
 	case err != nil:
-		return err
+		return nil
 	case exp.After(s.now()):
 		return fosite.ErrJTIKnown
 	}
@@ -329,7 +333,7 @@ func (s *Storage) SetClientAssertionJWT(ctx context.Context, jti string, exp tim
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return fosite.ErrJTIKnown
 	}
-	return err
+	return fositeErr(err)
 }
 
 // CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/ory/fosite"
 
@@ -17,24 +17,39 @@ import (
 // credentials, through fosite.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	for _, check := range []func(*http.Request) error{checkForm, checkGrant, checkClientNamed} {
+		if err := check(r); err != nil {
+			h.tokenError(w, r, err)
+			return
+		}
+	}
 	ar, err := h.provider.NewAccessRequest(ctx, r, NewSession())
 	if err != nil {
-		h.tokenError(w, r, ar, err)
+		h.tokenError(w, r, err)
 		return
 	}
-	if ar.GetGrantTypes().ExactOne("client_credentials") {
+	gt := ar.GetGrantTypes()
+	if gt.ExactOne("client_credentials") {
 		// The client acts for itself: it gets the scopes it asked for,
-		// which fosite has checked against its registration. Never
-		// offline_access: there is no person to stay signed in.
+		// which fosite (and grantGuard, for openid and offline_access)
+		// has checked against its registration.
 		for _, s := range ar.GetRequestedScopes() {
-			if s != "offline_access" && s != "openid" {
-				ar.GrantScope(s)
+			ar.GrantScope(s)
+		}
+	}
+	if gt.ExactOne("refresh_token") {
+		// fosite ignores the scope of a refresh request and grants the
+		// original scope; a scope beyond it must be refused (RFC 6749 §6).
+		for _, s := range fosite.RemoveEmpty(strings.Split(ar.GetRequestForm().Get("scope"), " ")) {
+			if !ar.GetGrantedScopes().Has(s) {
+				h.tokenError(w, r, fosite.ErrInvalidScope.WithHintf("The scope '%s' was not granted originally.", s))
+				return
 			}
 		}
 	}
-	if gt := ar.GetGrantTypes(); gt.ExactOne("refresh_token") || gt.ExactOne("authorization_code") {
+	if gt.ExactOne("refresh_token") || gt.ExactOne("authorization_code") {
 		if err := h.personActive(ctx, ar); err != nil {
-			h.tokenError(w, r, ar, err)
+			h.tokenError(w, r, err)
 			return
 		}
 	}
@@ -44,7 +59,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	resp, err := h.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
 		err = h.afterTokenFailure(ctx, ar, err)
-		h.tokenError(w, r, ar, err)
+		h.tokenError(w, r, err)
 		return
 	}
 	h.provider.WriteAccessResponse(ctx, w, ar, resp)
@@ -88,105 +103,101 @@ func (h *Handler) afterTokenFailure(ctx context.Context, ar fosite.AccessRequest
 	return fosite.ErrInvalidGrant.WithHint("The grant has already been used.").WithWrap(err)
 }
 
-// tokenError writes an OAuth error. A failed client authentication is 401
-// with a WWW-Authenticate challenge (RFC 6749 §5.2); server errors are
-// logged with their cause, which the client never sees.
-func (h *Handler) tokenError(w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
-	err = storageFailure(err)
-	rfc := fosite.ErrorToRFC6749Error(err)
-	if rfc.ErrorField == fosite.ErrJTIKnown.ErrorField {
-		// A replayed client assertion is a failed client authentication
-		// (RFC 7523 §3.2): 401 invalid_client, like any wrong credential.
-		err = fosite.ErrInvalidClient.WithHint("The client assertion was already used.").WithWrap(err)
-		rfc = fosite.ErrorToRFC6749Error(err)
-	}
-	if rfc.CodeField == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
-	}
-	h.logOAuthError(r, "token request refused", rfc)
-	h.provider.WriteAccessError(r.Context(), w, ar, err)
+func (h *Handler) tokenError(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeBackChannelError(w, r, "token request refused", err)
 }
 
-// storageFailure answers server_error when the database failed, whatever
-// protocol error fosite folded the failure into: a client must not be told
-// its credentials are wrong (invalid_client) because a node lost its
-// database.
-func storageFailure(err error) error {
-	if err != nil && errors.Is(err, errStorage) {
-		return fosite.ErrServerError.WithHint("The provider is temporarily unavailable; try again.").WithWrap(err)
-	}
-	return err
-}
-
-func (h *Handler) logOAuthError(r *http.Request, msg string, rfc *fosite.RFC6749Error) {
-	level := slog.LevelInfo
-	if rfc.CodeField >= 500 {
-		level = slog.LevelError
-	}
-	h.Logger.Log(r.Context(), level, msg, "error", rfc.ErrorField, "hint", rfc.HintField, "debug", rfc.DebugField, "cause", errString(rfc.Cause()))
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// introspect is RFC 7662 introspection; the caller must authenticate.
-// Only authenticated clients may introspect: fosite would also accept any
-// bearer access token as the caller's credential, which would let every
-// token holder probe every other token, so Propusk refuses that form —
-// wherever the bearer token is: fosite looks in the Authorization header,
-// then in an access_token parameter of the body or query, and prefers that
-// parameter even to HTTP Basic credentials.
+// introspect is RFC 7662 introspection; the caller must authenticate as a
+// confidential client, by its registered method (client_secret_basic,
+// client_secret_post or private_key_jwt). fosite's own introspection
+// accepts HTTP Basic only, whatever the client registered, and also takes
+// any bearer access token as the caller's credential, which would let
+// every token holder probe every other token: Propusk refuses that form
+// wherever the bearer token is (fosite looks in the Authorization header,
+// then in an access_token parameter of the body or query).
 func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := context.WithValue(r.Context(), fosite.RequestContextKey, r)
 	if fosite.AccessTokenFromRequest(r) != "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
-		h.provider.WriteIntrospectionError(ctx, w, fosite.ErrRequestUnauthorized.WithHint("Authenticate as a client (HTTP Basic)."))
+		h.introspectionError(w, r, fosite.ErrInvalidClient.WithHint("Authenticate as a client, not with an access token."))
 		return
 	}
-	resp, err := h.provider.NewIntrospectionRequest(ctx, r, NewSession())
-	if err != nil {
-		err = storageFailure(err)
-		rfc := fosite.ErrorToRFC6749Error(err)
-		if rfc.CodeField == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
+	for _, check := range []func(*http.Request) error{checkForm, checkClientNamed} {
+		if err := check(r); err != nil {
+			h.introspectionError(w, r, err)
+			return
 		}
-		if !errors.Is(err, fosite.ErrInactiveToken) {
-			h.logOAuthError(r, "introspection refused", rfc)
-		}
-		h.provider.WriteIntrospectionError(ctx, w, err)
+	}
+	if err := checkRequired(r, "token"); err != nil {
+		h.introspectionError(w, r, err)
 		return
+	}
+	client, err := h.authenticator().AuthenticateClient(ctx, r, r.PostForm)
+	if err != nil {
+		h.introspectionError(w, r, err)
+		return
+	}
+	if client.IsPublic() {
+		// A public client has no credentials: anyone can claim its ID.
+		h.introspectionError(w, r, fosite.ErrInvalidClient.WithHint("A public client cannot introspect tokens."))
+		return
+	}
+	form := r.PostForm
+	use, ar, err := h.provider.IntrospectToken(ctx, form.Get("token"), fosite.TokenUse(form.Get("token_type_hint")), NewSession(),
+		fosite.RemoveEmpty(strings.Split(form.Get("scope"), " "))...)
+	if err != nil && errors.Is(err, errStorage) {
+		// Not knowing is not "inactive": a resource server would turn a
+		// live token away, or cache the answer.
+		h.introspectionError(w, r, err)
+		return
+	}
+	resp := &fosite.IntrospectionResponse{Active: err == nil}
+	if err == nil {
+		resp.AccessRequester, resp.TokenUse = ar, use
+		if use == fosite.AccessToken {
+			resp.AccessTokenType = fosite.BearerAccessToken
+		}
 	}
 	h.provider.WriteIntrospectionResponse(ctx, w, resp)
 }
 
+func (h *Handler) introspectionError(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeBackChannelError(w, r, "introspection refused", err)
+}
+
+// authenticator is fosite's client authentication, which Compose always
+// provides (the provider is a *fosite.Fosite).
+func (h *Handler) authenticator() clientAuthenticator {
+	return h.provider.(clientAuthenticator)
+}
+
 // revoke is RFC 7009 revocation: the client must own the token; revoking
-// one token of an authorization revokes its whole family.
+// one token of an authorization revokes its whole family. A token that is
+// unknown or no longer active is "revoked" (200, §2.2); a token of another
+// client is refused with unauthorized_client (§2.1), where fosite answers
+// 200 as if it were revoked. A database failure is 503 (§2.2.1): fosite
+// answers 200 to every error but invalid_request and invalid_client, so a
+// client would take a token the database failed to revoke for revoked.
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	err := storageFailure(h.provider.NewRevocationRequest(ctx, r))
-	if err != nil {
-		rfc := fosite.ErrorToRFC6749Error(err)
-		if rfc.CodeField >= http.StatusInternalServerError {
-			// A database failure (server_error, temporarily_unavailable):
-			// fosite answers 200 to every error but invalid_request and
-			// invalid_client, so a client would take a token the database
-			// failed to revoke for revoked. RFC 7009 §2.2.1: 503, try again.
-			h.logOAuthError(r, "revocation failed", rfc)
-			w.Header().Set("Cache-Control", "no-store")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable",
-				"error_description": "The token could not be revoked now; try again."})
+	for _, check := range []func(*http.Request) error{checkForm, checkClientNamed} {
+		if err := check(r); err != nil {
+			h.revocationError(w, r, err)
 			return
 		}
-		if rfc.CodeField == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
-		}
-		h.logOAuthError(r, "revocation refused", rfc)
 	}
-	h.provider.WriteRevocationResponse(ctx, w, err)
+	if err := checkRequired(r, "token"); err != nil {
+		h.revocationError(w, r, err)
+		return
+	}
+	if err := h.provider.NewRevocationRequest(ctx, r); err != nil {
+		h.revocationError(w, r, err)
+		return
+	}
+	h.provider.WriteRevocationResponse(ctx, w, nil)
+}
+
+func (h *Handler) revocationError(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeBackChannelError(w, r, "revocation refused", err)
 }
 
 // par is RFC 9126 pushed authorization.
@@ -197,41 +208,45 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 // requirement).
 func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err == nil {
-		if r.Form.Has("request") {
-			h.parError(w, r, fosite.NewAuthorizeRequest(), fosite.ErrRequestNotSupported.WithHint("Request objects are not supported."))
+	for _, check := range []func(*http.Request) error{checkForm, checkClientNamed} {
+		if err := check(r); err != nil {
+			h.parError(w, r, err)
 			return
 		}
-		if id, _, ok := r.BasicAuth(); ok && r.Form.Get("client_id") != "" {
-			if uid, err := url.QueryUnescape(id); err != nil || uid != r.Form.Get("client_id") {
-				h.parError(w, r, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequest.WithHint("client_id must name the authenticated client."))
-				return
-			}
+	}
+	if r.Form.Has("request") {
+		h.parError(w, r, fosite.ErrRequestNotSupported.WithHint("Request objects are not supported."))
+		return
+	}
+	if id, _, ok := r.BasicAuth(); ok && r.Form.Get("client_id") != "" {
+		if uid, err := url.QueryUnescape(id); err != nil || uid != r.Form.Get("client_id") {
+			h.parError(w, r, fosite.ErrInvalidRequest.WithHint("client_id must name the authenticated client."))
+			return
 		}
 	}
 	ar, err := h.provider.NewPushedAuthorizeRequest(ctx, r)
 	if err != nil {
-		h.parError(w, r, ar, err)
+		h.parError(w, r, err)
+		return
+	}
+	if !ar.GetClient().GetGrantTypes().Has("authorization_code") {
+		// fosite checks response types, which every client has; the
+		// code a push leads to could never be redeemed (RFC 6749 §4.1.2.1).
+		h.parError(w, r, fosite.ErrUnauthorizedClient.WithHint("The client is not registered for the authorization code grant."))
 		return
 	}
 	if err := h.checkRequest(ctx, ar); err != nil {
-		h.parError(w, r, ar, err)
+		h.parError(w, r, err)
 		return
 	}
 	resp, err := h.provider.NewPushedAuthorizeResponse(ctx, ar, NewSession())
 	if err != nil {
-		h.parError(w, r, ar, err)
+		h.parError(w, r, err)
 		return
 	}
 	h.provider.WritePushedAuthorizeResponse(ctx, w, ar, resp)
 }
 
-func (h *Handler) parError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
-	err = storageFailure(err)
-	rfc := fosite.ErrorToRFC6749Error(err)
-	if rfc.CodeField == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
-	}
-	h.logOAuthError(r, "pushed authorization refused", rfc)
-	h.provider.WritePushedAuthorizeError(r.Context(), w, ar, err)
+func (h *Handler) parError(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeBackChannelError(w, r, "pushed authorization refused", err)
 }

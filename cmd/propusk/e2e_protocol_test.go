@@ -289,13 +289,17 @@ func TestEndToEndPrivateKeyJWT(t *testing.T) {
 		if status, m, _ := postForm(t, cfg.Endpoint.TokenURL, form(a), "", ""); status != http.StatusOK {
 			t.Fatalf("private_key_jwt: %d %v", status, m)
 		}
-		if status, m, _ := postForm(t, cfg.Endpoint.TokenURL, form(a), "", ""); status != http.StatusUnauthorized || m["error"] != "invalid_client" {
-			t.Fatalf("replayed assertion: %d %v", status, m)
+		// A failed assertion is invalid_client, 400 without a Basic
+		// challenge: the client used no HTTP authentication scheme
+		// (RFC 6749 §5.2), and a challenge makes openid-client report
+		// it instead of the OAuth error.
+		if status, m, hdr := postForm(t, cfg.Endpoint.TokenURL, form(a), "", ""); status != http.StatusBadRequest || m["error"] != "invalid_client" || hdr.Get("WWW-Authenticate") != "" {
+			t.Fatalf("replayed assertion: %d %v %v", status, m, hdr)
 		}
 		other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		signer, _ = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: other}, (&jose.SignerOptions{}).WithHeader("kid", "rp-key"))
-		if status, _, _ := postForm(t, cfg.Endpoint.TokenURL, form(assertion(random(t))), "", ""); status != http.StatusUnauthorized {
-			t.Fatalf("assertion signed by another key: %d", status)
+		if status, m, hdr := postForm(t, cfg.Endpoint.TokenURL, form(assertion(random(t))), "", ""); status != http.StatusBadRequest || m["error"] != "invalid_client" || hdr.Get("WWW-Authenticate") != "" {
+			t.Fatalf("assertion signed by another key: %d %v %v", status, m, hdr)
 		}
 
 		// A set registration accepts works at the token endpoint too: a
@@ -650,8 +654,8 @@ func TestEndToEndUserinfoRefusals(t *testing.T) {
 }
 
 // A database that goes away: readiness fails, pages say to try again
-// (with a reference), the token endpoint answers server_error, liveness
-// still holds.
+// (with a reference), the token endpoint answers temporarily_unavailable,
+// liveness still holds.
 func TestEndToEndDatabaseGoesAway(t *testing.T) {
 	db := openE2EDB(t, "sqlite")
 	p := startIDP(t, db, newRing(t))
@@ -685,7 +689,8 @@ func TestEndToEndDatabaseGoesAway(t *testing.T) {
 	if pg.status != http.StatusServiceUnavailable || pg.loc != nil || !strings.Contains(pg.body, `class="ref"`) {
 		t.Fatalf("authorization with the database gone: %d %v\n%s", pg.status, pg.loc, pg.body)
 	}
-	if got, m, _ := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, cfg.ClientID, cfg.ClientSecret); got < 500 || m["error"] != "server_error" {
+	if got, m, hdr := postForm(t, cfg.Endpoint.TokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "code_verifier": {oauth2.GenerateVerifier()}},
+		cfg.ClientID, cfg.ClientSecret); got != http.StatusServiceUnavailable || m["error"] != "temporarily_unavailable" || hdr.Get("Retry-After") == "" {
 		t.Fatalf("token endpoint with the database gone: %d %v", got, m)
 	}
 	// A revocation that cannot be done is not reported done (fosite would

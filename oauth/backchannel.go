@@ -1,0 +1,264 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/propusk/propusk/clients"
+)
+
+// The back channel is what clients call directly: the token, PAR,
+// introspection and revocation endpoints. They share the request checks
+// fosite leaves out and one way of answering an error (RFC 6749 §5.2),
+// in this file.
+
+// retryAfter is the Retry-After of a 503: seconds, long enough for a
+// database fail-over to be noticed, short enough not to stall a login.
+const retryAfter = "5"
+
+// checkForm refuses what RFC 6749 forbids in any back-channel request and
+// fosite lets through. It parses the body the way fosite does.
+//
+//   - A parameter sent twice (§3.1, §3.2): fosite reads the first value,
+//     while a proxy or WAF in front may have checked the second
+//     (parameter pollution).
+//   - Client credentials in the URL (§2.3.1): they end up in access logs.
+//   - More than one way of authenticating (§2.3): fosite takes the
+//     assertion and ignores Basic credentials beside it, so which
+//     credential was checked depends on fosite's order, not the client's.
+func checkForm(r *http.Request) error {
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return fosite.ErrInvalidRequest.WithHint("The request body could not be parsed as a form.").WithWrap(err)
+	}
+	for name, values := range r.Form {
+		if len(values) > 1 {
+			return fosite.ErrInvalidRequest.WithHintf("The parameter '%s' was sent more than once.", name)
+		}
+	}
+	q := r.URL.Query()
+	for _, name := range []string{"client_secret", "client_assertion"} {
+		if q.Has(name) {
+			return fosite.ErrInvalidRequest.WithHintf("The parameter '%s' must not be sent in the URL.", name)
+		}
+	}
+	mechanisms := 0
+	if _, _, ok := r.BasicAuth(); ok {
+		mechanisms++
+	}
+	if r.PostForm.Get("client_secret") != "" {
+		mechanisms++
+	}
+	if r.PostForm.Get("client_assertion") != "" || r.PostForm.Get("client_assertion_type") != "" {
+		mechanisms++
+	}
+	if mechanisms > 1 {
+		return fosite.ErrInvalidRequest.WithHint("The client used more than one authentication method.")
+	}
+	return nil
+}
+
+// checkClientNamed refuses a request that names no client at all: no
+// Authorization header, no client_id, no assertion. fosite answers that
+// with invalid_request; RFC 6749 §5.2 makes "no client authentication
+// included" invalid_client.
+func checkClientNamed(r *http.Request) error {
+	if r.Header.Get("Authorization") != "" || r.PostForm.Get("client_id") != "" || r.PostForm.Get("client_assertion") != "" {
+		return nil
+	}
+	return fosite.ErrInvalidClient.WithHint("The client did not authenticate.")
+}
+
+// checkRequired refuses a request without one of the named parameters
+// (RFC 6749 §5.2 invalid_request: "missing a required parameter").
+// fosite would look the empty value up and answer invalid_grant, or, at
+// revocation, succeed.
+func checkRequired(r *http.Request, names ...string) error {
+	for _, name := range names {
+		if r.PostForm.Get(name) == "" {
+			return fosite.ErrInvalidRequest.WithHintf("The parameter '%s' is missing.", name)
+		}
+	}
+	return nil
+}
+
+// checkGrant answers unsupported_grant_type for a grant Propusk does not
+// serve (password, device code, JWT bearer …), before any client
+// authentication: some of those grants authenticate no client at all, and
+// fosite would answer invalid_request. It also asks for the parameters
+// each served grant requires: the code and its PKCE verifier (PKCE is
+// mandatory here), or the refresh token.
+func checkGrant(r *http.Request) error {
+	gt := r.PostForm.Get("grant_type")
+	switch {
+	case gt == "":
+		return fosite.ErrInvalidRequest.WithHint("The parameter 'grant_type' is missing.")
+	case !slices.Contains(clients.SupportedGrantTypes, gt):
+		return fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt)
+	case gt == clients.GrantAuthorizationCode:
+		return checkRequired(r, "code", "code_verifier")
+	case gt == clients.GrantRefreshToken:
+		return checkRequired(r, "refresh_token")
+	}
+	return nil
+}
+
+// grantGuard is the first token-endpoint handler: it runs once fosite has
+// authenticated the client and before the grant's own handler. fosite
+// checks a client's grant registration in each handler, some after other
+// checks (client_credentials looks at scopes and public clients first), so
+// an unregistered grant could come back invalid_scope or invalid_grant;
+// RFC 6749 §5.2 makes it unauthorized_client, always.
+type grantGuard struct{}
+
+func (grantGuard) HandleTokenEndpointRequest(_ context.Context, ar fosite.AccessRequester) error {
+	c := ar.GetClient()
+	gt := ar.GetGrantTypes()
+	if len(gt) != 1 || !c.GetGrantTypes().Has(gt[0]) {
+		return fosite.ErrUnauthorizedClient.WithHintf("The client is not registered for the grant type '%s'.", strings.Join(gt, " "))
+	}
+	if gt[0] == clients.GrantClientCredentials {
+		if c.IsPublic() {
+			return fosite.ErrUnauthorizedClient.WithHint("A public client cannot use the client_credentials grant.")
+		}
+		// The client acts for itself: no person signs in (openid) or
+		// stays signed in (offline_access). Granting the rest silently
+		// would hand out a token of another scope than asked for.
+		for _, s := range ar.GetRequestedScopes() {
+			if s == "openid" || s == "offline_access" {
+				return fosite.ErrInvalidScope.WithHintf("The scope '%s' cannot be granted to a client acting for itself.", s)
+			}
+		}
+	}
+	return fosite.ErrUnknownRequest // the grant's own handler goes on
+}
+
+func (grantGuard) PopulateTokenEndpointResponse(context.Context, fosite.AccessRequester, fosite.AccessResponder) error {
+	return fosite.ErrUnknownRequest
+}
+
+func (grantGuard) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
+
+func (grantGuard) CanHandleTokenEndpointRequest(context.Context, fosite.AccessRequester) bool {
+	return true
+}
+
+var _ fosite.TokenEndpointHandler = grantGuard{}
+
+// assertionAudiences is fosite's configuration with the audiences a
+// private_key_jwt assertion may name (RFC 7523 §3; rfc7523bis asks for the
+// issuer): the issuer and every endpoint that authenticates clients.
+// fosite calls them token URLs and accepts a string or an array holding
+// one of them.
+type assertionAudiences struct {
+	*fosite.Config
+	audiences []string
+}
+
+func (c *assertionAudiences) GetTokenURLs(context.Context) []string { return c.audiences }
+
+// clientAuthenticator is the part of fosite that authenticates a client by
+// the client's registered method; introspection needs it directly.
+type clientAuthenticator interface {
+	AuthenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error)
+}
+
+// backChannelError normalises err to what RFC 6749 §5.2 (and RFC 7009,
+// 7662 and 9126, which refer to it) lets a client see:
+//
+//   - A database failure is 503 temporarily_unavailable with Retry-After,
+//     whatever fosite folded it into: a client must not be told its
+//     credentials or its grant are bad (and drop them) because a node lost
+//     its database.
+//   - fosite's own codes (jti_known, request_unauthorized,
+//     scope_not_granted …) become the RFC code they stand for.
+//   - invalid_client is 401 with a Basic challenge when the client sent an
+//     Authorization header (§5.2 asks for the challenge of the scheme it
+//     used) or no credentials at all; a client that authenticated in the
+//     body or with an assertion gets 400 and no challenge — no HTTP
+//     scheme was used, and a Basic challenge makes libraries such as
+//     openid-client report the challenge instead of the OAuth error.
+//   - Everything else a client did wrong is 400.
+func backChannelError(r *http.Request, err error) *fosite.RFC6749Error {
+	if errors.Is(err, errStorage) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
+		return fosite.ErrTemporarilyUnavailable.WithHint("The provider is temporarily unavailable; try again.").WithWrap(err)
+	}
+	rfc := fosite.ErrorToRFC6749Error(err)
+	as := func(e *fosite.RFC6749Error) *fosite.RFC6749Error {
+		out := e.WithWrap(err).WithDebug(rfc.DebugField)
+		if rfc.HintField != "" {
+			out = out.WithHint(rfc.HintField)
+		}
+		return out
+	}
+	switch rfc.ErrorField {
+	case fosite.ErrJTIKnown.ErrorField:
+		// A replayed client assertion is a failed client authentication
+		// (RFC 7523 §3.2), like any wrong credential.
+		rfc = as(fosite.ErrInvalidClient)
+	case fosite.ErrRequestUnauthorized.ErrorField:
+		rfc = as(fosite.ErrInvalidClient)
+	case fosite.ErrScopeNotGranted.ErrorField, fosite.ErrTokenExpired.ErrorField, fosite.ErrTokenSignatureMismatch.ErrorField,
+		fosite.ErrTokenClaim.ErrorField, fosite.ErrInactiveToken.ErrorField, fosite.ErrNotFound.ErrorField:
+		rfc = as(fosite.ErrInvalidGrant)
+	case fosite.ErrInsufficientEntropy.ErrorField, fosite.ErrInvalidState.ErrorField, fosite.ErrUnsupportedResponseMode.ErrorField:
+		rfc = as(fosite.ErrInvalidRequest)
+	case fosite.ErrMisconfiguration.ErrorField, fosite.ErrUnknownRequest.ErrorField:
+		rfc = as(fosite.ErrServerError)
+	}
+	out := *rfc
+	switch {
+	case out.ErrorField == fosite.ErrInvalidClient.ErrorField && challenged(r):
+		out.CodeField = http.StatusUnauthorized
+	case out.CodeField >= http.StatusInternalServerError:
+	default:
+		out.CodeField = http.StatusBadRequest
+	}
+	return &out
+}
+
+// challenged reports whether a failed client authentication earns a Basic
+// challenge: the client used the Authorization header, or sent no client
+// credentials at all (then the challenge says which scheme to use).
+func challenged(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	return r.PostForm.Get("client_secret") == "" && r.PostForm.Get("client_assertion") == "" &&
+		r.PostForm.Get("client_assertion_type") == ""
+}
+
+// writeBackChannelError logs and writes an error of a back-channel
+// endpoint as RFC 6749 §5.2 JSON.
+func (h *Handler) writeBackChannelError(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	rfc := backChannelError(r, err)
+	switch rfc.CodeField {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	h.logOAuthError(r, msg, rfc)
+	h.provider.WriteAccessError(r.Context(), w, nil, rfc)
+}
+
+func (h *Handler) logOAuthError(r *http.Request, msg string, rfc *fosite.RFC6749Error) {
+	level := slog.LevelInfo
+	if rfc.CodeField >= 500 {
+		level = slog.LevelError
+	}
+	h.Logger.Log(r.Context(), level, msg, "error", rfc.ErrorField, "hint", rfc.HintField, "debug", rfc.DebugField, "cause", errString(rfc.Cause()))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
