@@ -25,6 +25,12 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 		h.fail(w, r, nil, err)
 		return nil, d, acct, true
 	}
+	// After a password the flow's browser binding is what keeps the step
+	// to the browser that gave it.
+	if err := h.sameBrowser(r, f); err != nil {
+		h.fail(w, r, f, err)
+		return nil, d, acct, true
+	}
 	// A form posted for a step the flow has left (an older tab) is refused,
 	// not forwarded: only a GET follows the flow to where it is now.
 	if r.Method == http.MethodPost && f.State() != flow.StateSecondFactor {
@@ -43,17 +49,14 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "prove a second factor"})
 		return nil, d, acct, true
 	}
-	// After a password the flow's browser binding is what keeps the step
-	// to the browser that gave it; a step-up must also hold the session it
-	// raises. The form's token is checked by each page, which shows itself
-	// again when it is stale (errStaleForm).
-	check := h.sameBrowser
+	// A step-up must also hold the session it raises. The form's token is
+	// checked by each page, which shows itself again when it is stale
+	// (errStaleForm).
 	if f.SessionID != "" {
-		check = h.holdsFlowSession
-	}
-	if err := check(r, f); err != nil {
-		h.fail(w, r, f, err)
-		return nil, d, acct, true
+		if err := h.holdsFlowSession(r, f); err != nil {
+			h.fail(w, r, f, err)
+			return nil, d, acct, true
+		}
 	}
 	if d, err = h.provider(f).FlowDetails(ctx, f); err != nil {
 		h.fail(w, r, f, err)
@@ -325,9 +328,10 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 }
 
 // holdsFlowSession checks that the request comes from the browser the
-// flow is bound to (sameBrowser) and that holds the flow's SSO session, and that the session is still live: a
-// session ended meanwhile (logout, a password change elsewhere, an
-// administrator) must not finish a flow it began.
+// flow is bound to (sameBrowser) and that holds the flow's SSO session, and
+// that the session is still live: a session ended meanwhile (logout, a
+// password change elsewhere, an administrator) must not finish a flow it
+// began.
 func (h *Handler) holdsFlowSession(r *http.Request, f *flow.Flow) error {
 	if err := h.sameBrowser(r, f); err != nil {
 		return err
