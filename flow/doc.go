@@ -32,4 +32,11 @@
 // finishing the same flow finds it final and is refused, and the
 // transitions run under the store's row lock so two concurrent posts cannot
 // both move it. Every step's form carries the flow's CSRF token.
+//
+// The first browser to be shown a page of the flow is bound to it (Bind):
+// a secret in a cookie, whose hash the flow keeps. Every later page and
+// post of the flow must come with that cookie, and the forms' CSRF token is
+// derived from it (FormToken), so it stays the same in every tab of that
+// browser and no other browser can post a form of the flow (login CSRF,
+// RFC 6749 §10.12).
 package flow

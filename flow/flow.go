@@ -2,6 +2,9 @@ package flow
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,6 +38,10 @@ var (
 	ErrNotFound = errors.New("flow not found")
 	// ErrCSRF: the form's token does not match the flow's.
 	ErrCSRF = errors.New("form token does not match the flow")
+	// ErrOtherBrowser: the flow is bound to another browser than the one
+	// asking (login CSRF, RFC 6749 §10.12: a sign-in form shown to one
+	// browser posted from another).
+	ErrOtherBrowser = errors.New("flow is bound to another browser")
 )
 
 // IllegalMoveError reports a transition the flow's state does not allow,
@@ -104,7 +111,8 @@ func (f *Flow) RequirePassword() error {
 	if f.State() != StateSecondFactor || f.SessionID == "" {
 		return &IllegalMoveError{From: f.State(), Move: "ask for the password again"}
 	}
-	f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR, f.BrowserHash = "", "", time.Time{}, nil, "", nil
+	// The browser binding stays: the same browser gives the password.
+	f.AccountID, f.SessionID, f.AuthTime, f.AMR, f.ACR = "", "", time.Time{}, nil, ""
 	f.Flow.State = string(StateLogin)
 	return nil
 }
@@ -166,8 +174,9 @@ func (s *Service) now() time.Time {
 // (the ID binds the ciphertext to its row).
 type Sealer func(flowID string) ([]byte, error)
 
-// Start creates a flow in the login state and returns it with the CSRF
-// token its forms must carry (only the token's hash is stored).
+// Start creates a flow in the login state and returns it with a CSRF
+// token (only the token's hash is stored). The pages replace it with the
+// browser's FormToken when they bind the flow to the browser (Bind).
 func (s *Service) Start(ctx context.Context, clientID string, request Sealer, locale string) (*Flow, string, error) {
 	return s.start(ctx, clientID, request, locale, nil)
 }
@@ -285,19 +294,40 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 // (internal/token); only their hashes are stored.
 func TokenMatches(h []byte, t string) bool { return token.Matches(h, t) }
 
-// IssueToken gives a live flow a fresh CSRF token for the page about to be
-// shown and returns it. Only the newest page's form is accepted: a stale
-// tab must reload, and a page rendered for someone else is useless.
-func (s *Service) IssueToken(ctx context.Context, id string) (*Flow, string, error) {
-	tok := token.New()
-	f, err := s.Move(ctx, id, func(f *Flow) error {
-		f.CSRFHash = token.Hash(tok)
+// BoundTo reports whether binding (the value of the browser's sign-in
+// cookie) is the one the flow is bound to, in constant time.
+func (f *Flow) BoundTo(binding string) bool { return token.Matches(f.BrowserHash, binding) }
+
+// FormToken is the CSRF token of the forms of a flow bound to binding.
+// Derived from the binding, it is the same at every showing in that
+// browser (a second tab, a language switch, the back button keep working)
+// and unknown to any other browser. Only its hash is stored.
+func FormToken(binding string) string {
+	m := hmac.New(sha256.New, []byte(binding))
+	m.Write([]byte("propusk flow form token"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Bind ties a live flow to the browser holding binding, a secret the
+// caller keeps in a cookie, and makes FormToken(binding) the flow's form
+// token. A flow bound to another browser is left as it is and refused with
+// ErrOtherBrowser: the first browser to open a flow keeps it, so a flow
+// URL seen elsewhere (a log, history, a link an attacker sends) cannot be
+// taken over. Binding the same browser again only renews the token's hash.
+func (s *Service) Bind(ctx context.Context, id, binding string) (*Flow, error) {
+	if binding == "" {
+		return nil, errors.New("flow: bind to an empty secret")
+	}
+	return s.Move(ctx, id, func(f *Flow) error {
+		switch {
+		case f.BrowserHash == nil:
+			f.BrowserHash = token.Hash(binding)
+		case !f.BoundTo(binding):
+			return ErrOtherBrowser
+		}
+		f.CSRFHash = token.Hash(FormToken(binding))
 		return nil
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return f, tok, nil
 }
 
 // StartLocal creates a flow for Propusk's own pages (the account page):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -445,8 +446,8 @@ func TestExpiry(t *testing.T) {
 	if got, err := e.svc.Advance(t.Context(), f.ID, tok, authenticate); !errors.Is(err, flow.ErrExpired) || got != nil {
 		t.Errorf("Advance = %v, %v; want ErrExpired", got, err)
 	}
-	if got, newTok, err := e.svc.IssueToken(t.Context(), f.ID); !errors.Is(err, flow.ErrExpired) || got != nil || newTok != "" {
-		t.Errorf("IssueToken = %v, %q, %v; want ErrExpired", got, newTok, err)
+	if got, err := e.svc.Bind(t.Context(), f.ID, "binding"); !errors.Is(err, flow.ErrExpired) || got != nil {
+		t.Errorf("Bind = %v, %v; want ErrExpired", got, err)
 	}
 	if after := e.stored(t, f.ID); !reflect.DeepEqual(after, before) {
 		t.Errorf("expired flow changed:\n got %+v\nwant %+v", after, before)
@@ -465,8 +466,8 @@ func TestNotFound(t *testing.T) {
 	if got, err := e.svc.Advance(t.Context(), "nope", "tok", authenticate); !errors.Is(err, flow.ErrNotFound) || got != nil {
 		t.Errorf("Advance = %v, %v", got, err)
 	}
-	if got, tok, err := e.svc.IssueToken(t.Context(), "nope"); !errors.Is(err, flow.ErrNotFound) || got != nil || tok != "" {
-		t.Errorf("IssueToken = %v, %q, %v", got, tok, err)
+	if got, err := e.svc.Bind(t.Context(), "nope", "binding"); !errors.Is(err, flow.ErrNotFound) || got != nil {
+		t.Errorf("Bind = %v, %v", got, err)
 	}
 	if err := e.svc.Delete(t.Context(), "nope"); err != nil {
 		t.Errorf("Delete of an unknown flow: %v", err)
@@ -494,30 +495,88 @@ func TestDelete(t *testing.T) {
 	}
 }
 
-func TestIssueTokenReplacesPrevious(t *testing.T) {
+// The first browser to bind a flow keeps it: the form token becomes the
+// one derived from its binding, the same at every binding again, and
+// another browser's binding is refused and changes nothing.
+func TestBindFirstBrowserKeepsTheFlow(t *testing.T) {
 	e := newEnv(t)
 	f, first := e.start(t)
 	e.clk.Advance(time.Minute)
-	got, second, err := e.svc.IssueToken(t.Context(), f.ID)
+	mine, theirs := "binding-of-browser-a", "binding-of-browser-b"
+	got, err := e.svc.Bind(t.Context(), f.ID, mine)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second == "" || second == first {
-		t.Fatalf("new token %q, old %q", second, first)
-	}
 	sf := e.stored(t, f.ID)
-	sum := sha256.Sum256([]byte(second))
-	if !bytes.Equal(sf.CSRFHash, sum[:]) || !reflect.DeepEqual(got.Flow, sf) {
+	token := flow.FormToken(mine)
+	bsum, tsum := sha256.Sum256([]byte(mine)), sha256.Sum256([]byte(token))
+	if !bytes.Equal(sf.BrowserHash, bsum[:]) || !bytes.Equal(sf.CSRFHash, tsum[:]) || !reflect.DeepEqual(got.Flow, sf) {
 		t.Fatalf("stored %+v, returned %+v", sf, got.Flow)
+	}
+	if !got.BoundTo(mine) || got.BoundTo(theirs) || got.BoundTo("") {
+		t.Error("BoundTo")
 	}
 	if !sf.UpdatedAt.Equal(e.clk.Now()) || sf.State != string(flow.StateLogin) {
 		t.Errorf("updated %v state %s", sf.UpdatedAt, sf.State)
 	}
-	if _, err := e.svc.Advance(t.Context(), f.ID, first, authenticate); !errors.Is(err, flow.ErrCSRF) {
-		t.Fatalf("previous token: %v, want ErrCSRF", err)
+	if token == flow.FormToken(theirs) || token == mine || token != flow.FormToken(mine) {
+		t.Fatalf("FormToken is not a function of the binding alone: %q", token)
 	}
-	if _, err := e.svc.Advance(t.Context(), f.ID, second, authenticate); err != nil {
-		t.Fatalf("new token: %v", err)
+
+	if _, err := e.svc.Bind(t.Context(), f.ID, theirs); !errors.Is(err, flow.ErrOtherBrowser) {
+		t.Fatalf("another browser's Bind: %v, want ErrOtherBrowser", err)
+	}
+	if after := e.stored(t, f.ID); !reflect.DeepEqual(after, sf) {
+		t.Fatalf("a refused Bind changed the flow:\n got %+v\nwant %+v", after, sf)
+	}
+	if again, err := e.svc.Bind(t.Context(), f.ID, mine); err != nil || !bytes.Equal(again.CSRFHash, sf.CSRFHash) {
+		t.Fatalf("the same browser again: %v, token changed %v", err, err == nil && !bytes.Equal(again.CSRFHash, sf.CSRFHash))
+	}
+	if _, err := e.svc.Bind(t.Context(), f.ID, ""); err == nil {
+		t.Fatal("Bind to an empty binding succeeded")
+	}
+
+	if _, err := e.svc.Advance(t.Context(), f.ID, first, authenticate); !errors.Is(err, flow.ErrCSRF) {
+		t.Fatalf("the token from before the binding: %v, want ErrCSRF", err)
+	}
+	if _, err := e.svc.Advance(t.Context(), f.ID, flow.FormToken(theirs), authenticate); !errors.Is(err, flow.ErrCSRF) {
+		t.Fatalf("another browser's token: %v, want ErrCSRF", err)
+	}
+	if _, err := e.svc.Advance(t.Context(), f.ID, token, authenticate); err != nil {
+		t.Fatalf("the binding's token: %v", err)
+	}
+}
+
+// Two browsers binding one flow at once: exactly one keeps it.
+func TestBindConcurrentOneWins(t *testing.T) {
+	e := newEnv(t)
+	f, _ := e.start(t)
+	const n = 8
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = e.svc.Bind(t.Context(), f.ID, fmt.Sprintf("binding-%d", i))
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+			if sum := sha256.Sum256([]byte(fmt.Sprintf("binding-%d", i))); !bytes.Equal(e.stored(t, f.ID).BrowserHash, sum[:]) {
+				t.Errorf("winner %d is not the stored binding", i)
+			}
+		case !errors.Is(err, flow.ErrOtherBrowser):
+			t.Errorf("Bind %d: %v, want ErrOtherBrowser", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d browsers bound the flow, want exactly 1", won)
 	}
 }
 
@@ -590,7 +649,7 @@ func TestTokenMatches(t *testing.T) {
 func TestRequirePassword(t *testing.T) {
 	stepUp := signIn
 	stepUp.SessionID = "session-hash"
-	f := &flow.Flow{Flow: store.Flow{State: string(flow.StateLogin)}}
+	f := &flow.Flow{Flow: store.Flow{State: string(flow.StateLogin), BrowserHash: []byte{1, 2, 3}}}
 	if err := f.RequireSecondFactor(stepUp); err != nil {
 		t.Fatal(err)
 	}
@@ -599,6 +658,10 @@ func TestRequirePassword(t *testing.T) {
 	}
 	if f.AccountID != "" || f.SessionID != "" || !f.AuthTime.IsZero() || f.AMR != nil || f.ACR != "" {
 		t.Fatalf("the old sign-in stayed: %+v", f.Flow)
+	}
+	// The same browser gives the password: its binding stays.
+	if !bytes.Equal(f.BrowserHash, []byte{1, 2, 3}) {
+		t.Fatalf("RequirePassword dropped the browser binding: %x", f.BrowserHash)
 	}
 
 	afterPassword := signIn

@@ -19,9 +19,8 @@ type Flow struct {
 	// CSRFHash is a hash of the flow's form token; every POST of a step
 	// must carry the token.
 	CSRFHash []byte
-	// BrowserHash is a hash of the sign-in cookie set when the password was
-	// right and a second factor is next: until an SSO session exists, it
-	// keeps the rest of the sign-in to the browser that gave the password.
+	// BrowserHash is a hash of the sign-in cookie set when the flow's first
+	// page was shown: it keeps every step of the flow to that browser.
 	BrowserHash []byte
 
 	AccountID string    // who signed in, once known

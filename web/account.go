@@ -14,6 +14,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -121,15 +122,41 @@ func (h *Handler) fresh(bs store.BrowserSession) bool {
 	return h.now().Sub(bs.AuthTime) <= FreshSignIn
 }
 
-// accountToken issues the account forms' token (double submit).
-func (h *Handler) accountToken(w http.ResponseWriter) string {
-	return IssueFormCookie(w, accountCSRFCookie, "/account", h.SecureCookies)
+// accountToken is the account forms' token: the sign-in's (sessionFormToken),
+// so a second tab, a language switch or the back button keep the forms
+// good until the next sign-in or sign-out. It also goes double-submit into
+// the account cookie, set again only when it changes.
+func (h *Handler) accountToken(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(h.SessionCookie)
+	if err != nil { // signedIn found the session: never here
+		return ""
+	}
+	tok := sessionFormToken(c.Value)
+	if old, err := r.Cookie(accountCSRFCookie); err != nil || old.Value != tok {
+		setFormCookie(w, accountCSRFCookie, "/account", tok, h.SecureCookies)
+	}
+	return tok
+}
+
+// accountTokenMatches checks a posted account form: its token is the
+// sign-in's and equals the account cookie (double submit).
+func (h *Handler) accountTokenMatches(r *http.Request) bool {
+	c, err := r.Cookie(h.SessionCookie)
+	return err == nil && FormCookieMatches(r, accountCSRFCookie) &&
+		token.Equal(r.PostFormValue("csrf"), sessionFormToken(c.Value))
 }
 
 // accountPost runs the checks every account form shares: signed in (else
-// sign in and come back to the page), the form's token, and, when
-// sensitive, a recent sign-in (else sign in again).
+// sign in and come back to the page), the form's token (else the account
+// page again, with a notice and the name typed), and, when sensitive, a
+// recent sign-in (else sign in again).
 func (h *Handler) accountPost(w http.ResponseWriter, r *http.Request, sensitive bool) (store.BrowserSession, store.Account, bool) {
+	return h.accountPostOr(w, r, sensitive, nil)
+}
+
+// accountPostOr is accountPost with stale, when not nil, answering a form
+// with an out-of-date token instead of the account page.
+func (h *Handler) accountPostOr(w http.ResponseWriter, r *http.Request, sensitive bool, stale func(store.BrowserSession, store.Account)) (store.BrowserSession, store.Account, bool) {
 	bs, acct, ok, err := h.signedIn(r)
 	if err != nil {
 		h.fail(w, r, nil, err)
@@ -139,8 +166,14 @@ func (h *Handler) accountPost(w http.ResponseWriter, r *http.Request, sensitive 
 		h.signIn(w, r, "/account")
 		return bs, acct, false
 	}
-	if !FormCookieMatches(r, accountCSRFCookie) {
-		h.fail(w, r, nil, CSRF(errors.New("account form without its token")))
+	if !h.accountTokenMatches(r) {
+		h.Logger.InfoContext(r.Context(), "account form with an out-of-date token", "account_id", acct.ID, "path", r.URL.Path)
+		if stale != nil {
+			stale(bs, acct)
+		} else {
+			view := AccountView{ErrorKey: "account.error.stale", AuthenticatorName: r.PostFormValue("name")}
+			h.renderAccount(w, r, bs, acct, view, http.StatusForbidden)
+		}
 		return bs, acct, false
 	}
 	if sensitive {
@@ -208,7 +241,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store
 	view.Username = acct.Username
 	view.Name = strings.TrimSpace(acct.GivenName + " " + acct.FamilyName)
 	view.FreshSignIn = h.fresh(bs)
-	view.CSRFToken = h.accountToken(w)
+	view.CSRFToken = h.accountToken(w, r)
 	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), AccountPage, view); err != nil {
 		h.Logger.ErrorContext(ctx, "render account page", "err", err)
 	}
@@ -237,7 +270,7 @@ func (h *Handler) accountAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if len([]rune(name)) > 64 {
-		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.name"}, http.StatusBadRequest)
+		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.name", AuthenticatorName: name}, http.StatusBadRequest)
 		return
 	}
 	enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID)
@@ -256,7 +289,7 @@ func (h *Handler) accountAdd(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderAccountEnrol(w http.ResponseWriter, r *http.Request, acct store.Account, en mfa.Enrolment, errorKey string, status int) {
-	view := EnrolView{Action: "/account/authenticators/confirm", CSRFToken: h.accountToken(w), Username: acct.Username, ErrorKey: errorKey}
+	view := EnrolView{Action: "/account/authenticators/confirm", CSRFToken: h.accountToken(w, r), Username: acct.Username, ErrorKey: errorKey}
 	view.withEnrolment(en)
 	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), EnrolPage, view); err != nil {
 		h.Logger.ErrorContext(r.Context(), "render enrolment page", "err", err)
@@ -265,11 +298,20 @@ func (h *Handler) renderAccountEnrol(w http.ResponseWriter, r *http.Request, acc
 
 // accountConfirm finishes adding an authenticator with its first code.
 func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) {
-	_, acct, ok := h.accountPost(w, r, true)
+	ctx := r.Context()
+	// An out-of-date form shows the same enrolment again: the entry the
+	// person made in the app still works.
+	_, acct, ok := h.accountPostOr(w, r, true, func(bs store.BrowserSession, acct store.Account) {
+		en, err := h.MFA.Reshow(ctx, acct.ID, r.PostFormValue("enrolment"), acct.Username)
+		if err != nil {
+			h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.stale"}, http.StatusForbidden)
+			return
+		}
+		h.renderAccountEnrol(w, r, acct, en, "mfa.error.stale", http.StatusForbidden)
+	})
 	if !ok {
 		return
 	}
-	ctx := r.Context()
 	enrolled, err := h.MFA.Enrolled(ctx, acct.ID)
 	if err != nil {
 		h.fail(w, r, nil, err)

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 
 	"github.com/propusk/propusk/internal/token"
@@ -12,9 +15,23 @@ import (
 // the form's csrf field.
 func IssueFormCookie(w http.ResponseWriter, name, path string, secure bool) string {
 	t := token.New()
-	http.SetCookie(w, &http.Cookie{Name: name, Value: t, Path: path, HttpOnly: true,
-		Secure: secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	setFormCookie(w, name, path, t, secure)
 	return t
+}
+
+func setFormCookie(w http.ResponseWriter, name, path, value string, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+}
+
+// sessionFormToken is the form token of the pages of one sign-in, derived
+// from its SSO session cookie: the same in every tab and at every showing
+// while the session lasts, new with the new session of every sign-in, gone
+// at sign-out, and unknown to anyone without the cookie.
+func sessionFormToken(sessionCookie string) string {
+	m := hmac.New(sha256.New, []byte(sessionCookie))
+	m.Write([]byte("propusk account form token"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // FormCookieMatches reports whether a posted form's csrf field equals the

@@ -21,11 +21,16 @@
 // reference a person can quote to support, while the cause goes only to the
 // log.
 //
-// CSRF defence is twofold: a token in every form — the flow's, stored
-// hashed (package flow), or, for forms outside a flow (the account page,
-// the logout confirmation), a double-submit cookie (IssueFormCookie,
-// FormCookieMatches) — and the standard library's cross-origin protection
-// (CrossOrigin) in front of every POST handler.
+// CSRF defence is threefold. A flow is bound to the browser first shown
+// one of its pages (binding.go): another browser is refused every page and
+// form of it (login CSRF). A token in every form — the flow's, derived from
+// that binding and stored hashed (package flow), or, for forms outside a
+// flow, a double-submit cookie (IssueFormCookie, FormCookieMatches; the
+// account page's token is derived from the SSO session cookie) — is the
+// same at every showing, so a second tab or the back button keep working,
+// and a stale one shows the page again with a notice. And the standard
+// library's cross-origin protection (CrossOrigin) stands in front of every
+// POST handler.
 //
 // Besides rendering, the package drives the pages of a flow (flows.go,
 // secondfactor.go) and the account page (account.go); the relying party's

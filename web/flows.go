@@ -16,7 +16,6 @@ import (
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/consent"
 	"github.com/propusk/propusk/flow"
-	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -111,10 +110,14 @@ func (h *Handler) switchFlowLanguage(r *http.Request, tag language.Tag, returnPa
 		return
 	}
 	_, err = h.Flows.Move(r.Context(), id, func(f *flow.Flow) error {
+		// Only the flow's own browser changes its language.
+		if f.BrowserHash != nil && h.binding(r, f) == "" {
+			return flow.ErrOtherBrowser
+		}
 		f.Locale = tag.String()
 		return nil
 	})
-	if err != nil && !errors.Is(err, flow.ErrNotFound) && !errors.Is(err, flow.ErrExpired) {
+	if err != nil && !errors.Is(err, flow.ErrNotFound) && !errors.Is(err, flow.ErrExpired) && !errors.Is(err, flow.ErrOtherBrowser) {
 		h.Logger.WarnContext(r.Context(), "record language switch in flow", "err", err)
 	}
 }
@@ -123,6 +126,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow.Flow, err
 	var pe *PageError
 	switch {
 	case errors.As(err, &pe):
+	case errors.Is(err, flow.ErrOtherBrowser):
+		h.otherBrowser(w, r, f, err)
+		return
 	case errors.Is(err, flow.ErrNotFound), errors.Is(err, flow.ErrExpired):
 		err = FlowExpired(err)
 	case errors.Is(err, flow.ErrCSRF):
@@ -150,6 +156,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	f, err := h.Flows.Get(ctx, id)
 	if err != nil {
 		h.fail(w, r, nil, err)
+		return
+	}
+	if err := h.sameBrowser(r, f); err != nil {
+		h.fail(w, r, f, err)
 		return
 	}
 	if r.Method == http.MethodPost && f.State() != flow.StateLogin {
@@ -192,12 +202,14 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Fl
 	})
 }
 
-// renderStep shows one of a flow's pages with a fresh form token (only the
-// newest page's form is accepted); view puts the token into the page's
-// view. The page's form may answer with a redirect to the relying party,
-// so the CSP's form-action allows its origin.
+// renderStep shows one of a flow's pages; view puts the flow's form token
+// into the page's view. The token is the same at every showing in the
+// browser the flow is bound to, so older tabs' forms stay good; the first
+// showing binds the flow to the browser. The page's form may answer with a
+// redirect to the relying party, so the CSP's form-action allows its
+// origin.
 func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, status int, page string, view func(csrf string) any) {
-	_, token, err := h.Flows.IssueToken(r.Context(), f.ID)
+	token, err := h.formToken(w, r, f)
 	if err != nil {
 		h.fail(w, r, f, err)
 		return
@@ -213,9 +225,11 @@ func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flo
 // the view it filled in.
 func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, view *LoginView) (bool, int) {
 	ctx := r.Context()
-	if !flow.TokenMatches(f.CSRFHash, r.PostFormValue("csrf")) {
-		h.fail(w, r, f, flow.ErrCSRF)
-		return true, 0
+	if !h.formTokenMatches(r, f) {
+		// The page again with what was typed, not an error page: the
+		// person enters the password again and goes on.
+		view.Username, view.ErrorKey = r.PostFormValue("username"), "login.error.stale"
+		return false, http.StatusForbidden
 	}
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	view.Username = username
@@ -276,25 +290,16 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 	}
 	if enrolled || need {
 		pwd := flow.Authentication{AccountID: acct.ID, AuthTime: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
-		// No SSO session until the second factor: a cookie keeps the rest
-		// of the sign-in to this browser, so a flow URL seen elsewhere
-		// (history, a log, a shoulder) cannot finish it.
-		bind := token.New()
+		// No SSO session until the second factor: the flow's browser
+		// binding keeps the rest of the sign-in to this browser, so a flow
+		// URL seen elsewhere (history, a log, a shoulder) cannot finish it.
 		f, err := h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error {
-			if err := f.RequireSecondFactor(pwd); err != nil {
-				return err
-			}
-			f.BrowserHash = token.Hash(bind)
-			return nil
+			return f.RequireSecondFactor(pwd)
 		})
 		if err != nil {
 			h.fail(w, r, f, err)
 			return true, 0
 		}
-		http.SetCookie(w, &http.Cookie{
-			Name: signInCookie(f), Value: bind, Path: "/login", Expires: f.ExpiresAt,
-			HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteStrictMode,
-		})
 		h.Logger.InfoContext(ctx, "password accepted; second factor next", "account_id", acct.ID, "client_id", f.ClientID)
 		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 		return true, 0

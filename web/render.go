@@ -195,6 +195,8 @@ func viewFits(page string, view any) bool {
 		return is[RecoveryCodesView](view)
 	case AccountPage:
 		return is[AccountView](view)
+	case OtherBrowserPage:
+		return is[OtherBrowserView](view)
 	}
 	return true
 }

@@ -80,6 +80,15 @@ func samples() []sample {
 		{"account, codes used up", AccountPage, AccountView{CSRFToken: "c", Username: "anna", FreshSignIn: true,
 			Authenticators: []AuthenticatorView{{ID: "a1", Name: "phone", Added: "2025-01-02"}}, ErrorKey: "account.error.name"}},
 	}
+	s = append(s,
+		sample{"other browser, local flow", OtherBrowserPage, OtherBrowserView{RestartURL: "/account"}},
+		sample{"other browser, relying party", OtherBrowserPage, OtherBrowserView{ClientName: "Compatriot card", ServiceURL: "https://card.example.org/"}},
+		sample{"other browser, unnamed", OtherBrowserPage, OtherBrowserView{ServiceURL: "https://card.example.org/"}},
+		sample{"other browser, app", OtherBrowserPage, OtherBrowserView{}},
+		sample{"login stale", LoginPage, LoginView{FlowID: "f", CSRFToken: "c", Username: "anna", ErrorKey: "login.error.stale"}},
+		sample{"second factor stale", SecondFactorPage, SecondFactorView{FlowID: "f", CSRFToken: "c", ErrorKey: "mfa.error.stale"}},
+		sample{"account stale", AccountPage, AccountView{CSRFToken: "c", Username: "anna", ErrorKey: "account.error.stale", AuthenticatorName: "телефон"}},
+	)
 	for _, key := range []string{"mfa.error.malformed", "mfa.error.wrong", "mfa.error.replayed", "mfa.error.locked_hard"} {
 		s = append(s, sample{"second factor " + key, SecondFactorPage, SecondFactorView{FlowID: "f", CSRFToken: "c", ErrorKey: key}})
 	}

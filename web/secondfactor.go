@@ -11,7 +11,6 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/flow"
-	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -24,6 +23,12 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 	f, err := h.Flows.Get(ctx, r.FormValue("flow"))
 	if err != nil {
 		h.fail(w, r, nil, err)
+		return nil, d, acct, true
+	}
+	// After a password the flow's browser binding is what keeps the step
+	// to the browser that gave it.
+	if err := h.sameBrowser(r, f); err != nil {
+		h.fail(w, r, f, err)
 		return nil, d, acct, true
 	}
 	// A form posted for a step the flow has left (an older tab) is refused,
@@ -44,18 +49,14 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "prove a second factor"})
 		return nil, d, acct, true
 	}
+	// A step-up must also hold the session it raises. The form's token is
+	// checked by each page, which shows itself again when it is stale
+	// (errStaleForm).
 	if f.SessionID != "" {
 		if err := h.holdsFlowSession(r, f); err != nil {
 			h.fail(w, r, f, err)
 			return nil, d, acct, true
 		}
-	} else if c, err := r.Cookie(signInCookie(f)); err != nil || !token.Matches(f.BrowserHash, c.Value) {
-		h.fail(w, r, f, CSRF(errors.New("a second-factor step from a browser that did not give the password")))
-		return nil, d, acct, true
-	}
-	if r.Method == http.MethodPost && !flow.TokenMatches(f.CSRFHash, r.PostFormValue("csrf")) {
-		h.fail(w, r, f, flow.ErrCSRF)
-		return nil, d, acct, true
 	}
 	if d, err = h.provider(f).FlowDetails(ctx, f); err != nil {
 		h.fail(w, r, f, err)
@@ -75,6 +76,18 @@ func (h *Handler) meta(r *http.Request, f *flow.Flow) mfa.Meta {
 	return mfa.Meta{ClientID: f.ClientID, FlowID: f.ID, RemoteAddr: clientAddr(r)}
 }
 
+// errStaleForm is a second-factor form posted without the flow's token
+// (an old page, a tampered form): the page is shown again, nothing checked.
+var errStaleForm = errors.New("second-factor form without the flow's token")
+
+// verifyForm runs check when the posted form carries the flow's token.
+func (h *Handler) verifyForm(r *http.Request, f *flow.Flow, check func() error) error {
+	if !h.formTokenMatches(r, f) {
+		return errStaleForm
+	}
+	return check()
+}
+
 // mfaError turns a second-factor error into a message key (and a wait),
 // the status to answer with, and whether it is one a person can act on.
 func mfaError(err error) (key string, wait int, status int, ok bool) {
@@ -92,6 +105,8 @@ func mfaError(err error) (key string, wait int, status int, ok bool) {
 		return "mfa.error.replayed", 0, http.StatusUnauthorized, true
 	case errors.Is(err, mfa.ErrWrongRecoveryCode):
 		return "mfa.error.recovery_wrong", 0, http.StatusUnauthorized, true
+	case errors.Is(err, errStaleForm):
+		return "mfa.error.stale", 0, http.StatusForbidden, true
 	}
 	return "", 0, 0, false
 }
@@ -115,7 +130,9 @@ func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
 	view := SecondFactorView{FlowID: f.ID, ClientName: d.ClientName, StepUp: f.SessionID != ""}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
-		err := h.MFA.Verify(ctx, acct.ID, r.PostFormValue("code"), h.meta(r, f))
+		err := h.verifyForm(r, f, func() error {
+			return h.MFA.Verify(ctx, acct.ID, r.PostFormValue("code"), h.meta(r, f))
+		})
 		if err == nil {
 			h.secondFactorProven(w, r, f, d, acct, nil)
 			return
@@ -154,7 +171,11 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 	view := RecoveryView{FlowID: f.ID, ClientName: d.ClientName}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
-		left, err := h.MFA.UseRecoveryCode(ctx, acct.ID, r.PostFormValue("code"), h.meta(r, f))
+		var left int
+		err := h.verifyForm(r, f, func() (err error) {
+			left, err = h.MFA.UseRecoveryCode(ctx, acct.ID, r.PostFormValue("code"), h.meta(r, f))
+			return err
+		})
 		if err == nil {
 			h.secondFactorProven(w, r, f, d, acct, &RecoveryCodesView{UsedOne: true, Remaining: left})
 			return
@@ -208,7 +229,9 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		id := r.PostFormValue("enrolment")
-		err := h.MFA.Confirm(ctx, acct.ID, id, r.PostFormValue("code"), false, h.meta(r, f))
+		err := h.verifyForm(r, f, func() error {
+			return h.MFA.Confirm(ctx, acct.ID, id, r.PostFormValue("code"), false, h.meta(r, f))
+		})
 		if err == nil {
 			codes, err := h.MFA.NewRecoveryCodes(ctx, acct.ID, h.meta(r, f))
 			if err != nil {
@@ -304,22 +327,15 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 	h.afterAuthentication(w, r, f, d)
 }
 
-// signInCookie names the cookie that binds a flow to the browser between
-// the password and the second factor; one per flow, so two tabs signing in
-// at once do not undo each other.
-func signInCookie(f *flow.Flow) string {
-	id := f.ID
-	if len(id) > 16 {
-		id = id[:16]
-	}
-	return "propusk_signin_" + id
-}
-
-// holdsFlowSession checks that the request comes from the browser that
-// holds the flow's SSO session, and that the session is still live: a
-// session ended meanwhile (logout, a password change elsewhere, an
-// administrator) must not finish a flow it began.
+// holdsFlowSession checks that the request comes from the browser the
+// flow is bound to (sameBrowser) and that holds the flow's SSO session, and
+// that the session is still live: a session ended meanwhile (logout, a
+// password change elsewhere, an administrator) must not finish a flow it
+// began.
 func (h *Handler) holdsFlowSession(r *http.Request, f *flow.Flow) error {
+	if err := h.sameBrowser(r, f); err != nil {
+		return err
+	}
 	c, err := r.Cookie(h.SessionCookie)
 	if err != nil || accounts.SessionID(c.Value) != f.SessionID {
 		return CSRF(errors.New("a flow's step from a browser that does not hold its session"))

@@ -11,6 +11,8 @@ const (
 	LoggedOutPage = "logged_out" // LoggedOutView
 	ErrorPage     = "error"      // ErrorView
 	FormPostPage  = "form_post"  // FormPostView
+	// OtherBrowserPage refuses a flow to a browser it is not bound to.
+	OtherBrowserPage = "other_browser" // OtherBrowserView
 )
 
 // LoginView is the sign-in page. Its form posts flow, csrf, username and
@@ -82,6 +84,16 @@ type ErrorView struct {
 	MessageKey string
 	RefID      string
 	Status     int
+}
+
+// OtherBrowserView says that a sign-in began in another browser and offers
+// to start again in this one: RestartURL (a local path, for Propusk's own
+// pages), else ServiceURL (the relying party's site, named ClientName),
+// else only the advice to go back to the app.
+type OtherBrowserView struct {
+	ClientName string
+	ServiceURL string
+	RestartURL string
 }
 
 // FormPostView is the OAuth 2.0 form_post response: a form that posts

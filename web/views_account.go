@@ -35,6 +35,9 @@ type AccountView struct {
 	// ErrorKey is a catalogue key of an error message ("" for none):
 	// account.error.password_wrong, account.error.name.
 	ErrorKey string
+	// AuthenticatorName is the name typed into the add-an-app form, kept
+	// when the page is shown again.
+	AuthenticatorName string
 	// PasswordProblems are catalogue keys of the new password's broken
 	// rules: password.too_short, password.too_long,
 	// password.equals_username, password.invalid_utf8.

@@ -206,11 +206,15 @@ func TestEndToEndEnrolmentBadInput(t *testing.T) {
 		enrolID, secret := enrolmentOnPage(t, pg)
 		enrolURL := p.issuer + "/login/enrol?" + url.Values{"flow": {pg.url.Query().Get("flow")}}.Encode()
 
-		// Without the CSRF field: refused, even with the right code.
+		// Without the CSRF field: refused, even with the right code; the
+		// same enrolment again with a notice, not an error page.
 		noCSRF := br.submit(browserPage{url: pg.url, body: strings.ReplaceAll(pg.body, `name="csrf"`, `name="x"`)}, "/login/enrol",
 			url.Values{"code": {appCode(t, secret, time.Now())}})
-		if noCSRF.status != http.StatusForbidden || !pageShows(noCSRF, english.T("error.csrf.title")) {
-			t.Fatalf("enrolment without the CSRF field: %d, want 403 and the CSRF error page:\n%s", noCSRF.status, noCSRF.body)
+		if noCSRF.status != http.StatusForbidden || !pageShows(noCSRF, english.T("mfa.error.stale")) {
+			t.Fatalf("enrolment without the CSRF field: %d, want 403 and the page with the stale-form notice:\n%s", noCSRF.status, noCSRF.body)
+		}
+		if again, _ := enrolmentOnPage(t, noCSRF); again != enrolID {
+			t.Error("the enrolment page after a form without its token shows a new secret to scan")
 		}
 		if ids := confirmed(); len(ids) != 0 {
 			t.Fatalf("an authenticator was confirmed by a form without its CSRF token: %v", ids)
@@ -242,8 +246,9 @@ func TestEndToEndEnrolmentBadInput(t *testing.T) {
 			}
 		}
 
-		// A second tab: two showings, two enrolments; only the newest
-		// page's form is accepted.
+		// A second tab: two showings, two enrolments, one form token; the
+		// older tab's form is accepted, and then the newer one's is refused
+		// (the flow has moved on).
 		tab1 := br.get(enrolURL)
 		tab2 := br.get(enrolURL)
 		id1, secret1 := enrolmentOnPage(t, tab1)
@@ -251,25 +256,19 @@ func TestEndToEndEnrolmentBadInput(t *testing.T) {
 		if id1 == id2 || secret1 == secret2 {
 			t.Fatalf("two showings of the enrolment page share an enrolment: %s %s", id1, id2)
 		}
-		stale := br.submit(tab1, "/login/enrol", url.Values{"code": {appCode(t, secret1, time.Now())}})
-		if stale.status != http.StatusForbidden || stale.loc != nil {
-			t.Fatalf("the older tab's form, before the newer one: %d %v, want 403:\n%s", stale.status, stale.loc, stale.body)
+		if hiddenField(tab1, "csrf") != hiddenField(tab2, "csrf") {
+			t.Error("two showings of a flow's page in one browser carry different form tokens")
 		}
-		codes := br.submit(tab2, "/login/enrol", url.Values{"code": {appCode(t, secret2, time.Now())}})
+		codes := br.submit(tab1, "/login/enrol", url.Values{"code": {appCode(t, secret1, time.Now())}})
 		if codes.status != http.StatusOK || strings.Count(codes.body, "<code>") != mfa.RecoveryCodeCount {
-			t.Fatalf("confirming in the newer tab: %d, want the %d recovery codes:\n%s", codes.status, mfa.RecoveryCodeCount, codes.body)
+			t.Fatalf("confirming in the older tab: %d, want the %d recovery codes:\n%s", codes.status, mfa.RecoveryCodeCount, codes.body)
 		}
-		// The older tab again, with a code its app would show next: refused.
-		t.Run("older tab after confirmation", func(t *testing.T) {
-			again := br.submit(tab1, "/login/enrol", url.Values{"code": {appCode(t, secret1, time.Now().Add(30*time.Second))}})
-			if again.loc != nil || (again.status != http.StatusForbidden && !(again.status == http.StatusBadRequest && pageShows(again, english.T("error.flow_expired.title")))) {
-				// web/secondfactor.go secondFactorFlow redirects a POST in
-				// state consent to /consent before checking its CSRF token.
-				t.Errorf("the older tab after the newer one confirmed: %d %s %v, want 403 or the expired page", again.status, again.url, again.loc)
-			}
-		})
-		if ids := confirmed(); len(ids) != 1 || ids[0] != id2 {
-			t.Fatalf("confirmed authenticators %v, want exactly the newer tab's %s", ids, id2)
+		again := br.submit(tab2, "/login/enrol", url.Values{"code": {appCode(t, secret2, time.Now())}})
+		if again.loc != nil || again.status != http.StatusBadRequest || !pageShows(again, english.T("error.flow_expired.title")) {
+			t.Errorf("the newer tab after the older one confirmed: %d %s %v, want the expired page", again.status, again.url, again.loc)
+		}
+		if ids := confirmed(); len(ids) != 1 || ids[0] != id1 {
+			t.Fatalf("confirmed authenticators %v, want exactly the older tab's %s", ids, id1)
 		}
 		if n := failures(); n != 0 {
 			t.Errorf("failures after a successful enrolment: %d, want 0", n)

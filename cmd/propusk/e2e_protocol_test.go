@@ -850,6 +850,12 @@ func TestEndToEndSecureSessionCookie(t *testing.T) {
 	if !slices.Contains(names, "__Host-propusk_session") || slices.Contains(names, "propusk_session") {
 		t.Fatalf("cookies over https: %v", names)
 	}
+	// The flow's browser binding too: no neighbouring subdomain can plant
+	// one (cookie tossing).
+	if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "__Host-propusk_signin_") }) ||
+		slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "propusk_signin_") }) {
+		t.Fatalf("sign-in cookies over https: %v", names)
+	}
 	// And it is the cookie Propusk reads: the session answers prompt=none.
 	if none := br.get(auth(url.Values{"prompt": {"none"}})); none.loc == nil || none.loc.Query().Get("code") == "" {
 		t.Fatalf("prompt=none with the __Host- cookie: %d %v", none.status, none.loc)
