@@ -311,7 +311,11 @@ func TestDatabaseFlagErrors(t *testing.T) {
 		{"several at once", nil, []string{"--database", "mysql://x", "--log-level", "loud", "--log-format", "xml"},
 			[]string{"unsupported scheme mysql", `--log-level "loud"`, `--log-format "xml"`, "; "}},
 	} {
-		for _, cmd := range [][]string{{"users", "list"}, {"clients", "list"}, {"migrate"}} {
+		for _, cmd := range [][]string{{"users", "list"}, {"clients", "list"}, {"migrate"}, {"keys", "list"}, {"users", "unlock", "anna", "--reason", "checked"}} {
+			// Only commands that open sealed values need the secrets key.
+			if strings.HasSuffix(tc.name, "without secrets key") && (cmd[0] == "migrate" || len(cmd) == 2 && cmd[0] == "users") {
+				continue
+			}
 			t.Run(tc.name+"/"+strings.Join(cmd, "-"), func(t *testing.T) {
 				t.Parallel()
 				dir := t.TempDir()

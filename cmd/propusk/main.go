@@ -157,8 +157,8 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // setup validates the configuration, then builds the logger.
-func (a *app) setup(c *Config, serving bool) error {
-	if err := c.Validate(serving); err != nil {
+func (a *app) setup(c *Config, serving, sealed bool) error {
+	if err := c.Validate(serving, sealed); err != nil {
 		return usageError{err}
 	}
 	level, _ := c.level()
@@ -183,7 +183,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	if err := a.setup(&c, true); err != nil {
+	if err := a.setup(&c, true, true); err != nil {
 		return err
 	}
 	return a.serve(ctx, &c)
@@ -200,7 +200,7 @@ func (a *app) cmdMigrate(ctx context.Context, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	if err := a.setup(&c, false); err != nil {
+	if err := a.setup(&c, false, false); err != nil {
 		return err
 	}
 	db, err := openDatabase(ctx, &c)
