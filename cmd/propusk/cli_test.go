@@ -231,7 +231,7 @@ func TestMissingSubcommand(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"PROPUSK_DATA_DIR": t.TempDir()}
 	_, stderr, code := runCLI(t, env, "", "users")
-	wantFail(t, code, stderr, exitUsage, "propusk users: ", "missing subcommand: create, list, show, disable or set-password")
+	wantFail(t, code, stderr, exitUsage, "propusk users: ", "missing subcommand: create, list, show, update, disable or set-password")
 	_, stderr, code = runCLI(t, env, "", "clients")
 	wantFail(t, code, stderr, exitUsage, "propusk clients: ", "missing subcommand: create, list, show, delete or rotate-secret")
 	// Flags come after the subcommand.
