@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	_ "modernc.org/sqlite"
 	"golang.org/x/oauth2"
+	_ "modernc.org/sqlite"
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/clients"
