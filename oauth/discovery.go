@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 )
 
 // discoveryDocument is OpenID Connect Discovery 1.0 / RFC 8414 metadata.
@@ -44,7 +45,11 @@ type discoveryDocument struct {
 
 func (h *Handler) discoveryDoc() discoveryDocument {
 	iss := h.Config.Issuer
-	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+	// Introspection needs an authenticated client; a public client may
+	// revoke its own tokens with its client_id alone (RFC 7009 §2.1), so
+	// revocation keeps none.
+	authenticatedMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	authMethods := append(slices.Clone(authenticatedMethods), "none")
 	return discoveryDocument{
 		Issuer:                             iss,
 		AuthorizationEndpoint:              iss + PathAuthorize,
@@ -63,7 +68,7 @@ func (h *Handler) discoveryDoc() discoveryDocument {
 		IDTokenSigningAlgValuesSupported:   SigningAlgorithms,
 		TokenEndpointAuthMethodsSupported:  authMethods,
 		TokenEndpointAuthSigningAlgs:       []string{"ES256", "PS256"},
-		IntrospectionAuthMethodsSupported:  []string{"client_secret_basic"},
+		IntrospectionAuthMethodsSupported:  authenticatedMethods,
 		RevocationAuthMethodsSupported:     authMethods,
 		CodeChallengeMethodsSupported:      []string{"S256"},
 		ClaimsSupported:                    ClaimsSupported,
@@ -78,23 +83,42 @@ func (h *Handler) discoveryDoc() discoveryDocument {
 	}
 }
 
-func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
-	writeJSON(w, http.StatusOK, h.discoveryDoc())
+// PathAuthorizationServerMetadata is RFC 8414 metadata: the same document
+// as discovery, for OAuth clients that look there.
+const PathAuthorizationServerMetadata = "/.well-known/oauth-authorization-server"
+
+// metadata serves the discovery document, encoded once: it depends on
+// nothing but the configuration, so it answers while the database is down.
+func (h *Handler) metadata() http.Handler {
+	body, err := json.Marshal(h.discoveryDoc())
+	if err != nil {
+		panic(fmt.Sprintf("oauth: encode the discovery document: %v", err)) // static types: cannot happen
+	}
+	body = append(body, '\n')
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.Write(body)
+	})
 }
 
+// jwks serves the JWKS from memory (KeySet.PublishedJSON): relying parties
+// keep verifying tokens through a database outage.
 func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
-	set, err := h.Keys.Published(r.Context())
+	body, err := h.Keys.PublishedJSON(r.Context())
 	if err != nil {
-		h.Logger.ErrorContext(r.Context(), "publish jwks", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
-		return
+		if body == nil {
+			h.Logger.ErrorContext(r.Context(), "publish jwks", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+			return
+		}
+		h.Logger.WarnContext(r.Context(), "publish jwks: serving the last good one", "err", err)
 	}
 	// Short enough that a rotated-in key (published an hour ahead) reaches
 	// every relying party before it signs.
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
 	w.Header().Set("Content-Type", "application/jwk-set+json")
-	json.NewEncoder(w).Encode(set)
+	w.Write(append(body, '\n'))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -84,7 +84,9 @@ func (h *Handler) Mount(r *mux.Router) error {
 	if err := h.Init(); err != nil {
 		return err
 	}
-	r.HandleFunc(PathDiscovery, h.discovery).Methods(http.MethodGet, http.MethodHead)
+	metadata := h.metadata()
+	r.Handle(PathDiscovery, metadata).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(PathAuthorizationServerMetadata, metadata).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathJWKS, h.jwks).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathAuthorize, h.authorize).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(PathPAR, h.par).Methods(http.MethodPost)

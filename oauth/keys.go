@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -49,10 +50,13 @@ const (
 	// JWKSMaxAge is how long relying parties may cache the JWKS
 	// (Cache-Control on the JWKS and discovery).
 	JWKSMaxAge = 5 * time.Minute
+	// JWKSRefresh is how often a node rebuilds the JWKS it serves from
+	// memory (KeepPublished), so it learns of a key another process rotated in.
+	JWKSRefresh = 30 * time.Second
 	// MinPublishAhead is the shortest publish-ahead period that lets every
 	// node and every relying party's cached JWKS have a key before it
 	// signs; a shorter one needs Rotate's force.
-	MinPublishAhead = JWKSMaxAge + keyCacheTTL
+	MinPublishAhead = JWKSMaxAge + JWKSRefresh + keyCacheTTL
 )
 
 // KeySet is the provider's signing keys, kept in the database so every node
@@ -68,6 +72,15 @@ type KeySet struct {
 	mu       sync.Mutex
 	loaded   []key
 	loadedAt time.Time
+
+	// The JWKS as served: encoded once, rebuilt by KeepPublished and after
+	// this node changes the keys, and kept when a rebuild fails, so relying
+	// parties go on verifying tokens while the database is down.
+	pubMu      sync.Mutex
+	pubJSON    []byte
+	pubBuiltAt time.Time
+	pubStale   bool
+	pubKept    bool // KeepPublished runs: requests never wait for the database
 }
 
 // key is a stored key, opened.
@@ -220,6 +233,9 @@ func (ks *KeySet) invalidate() {
 	ks.mu.Lock()
 	ks.loadedAt = time.Time{}
 	ks.mu.Unlock()
+	ks.pubMu.Lock()
+	ks.pubStale = true
+	ks.pubMu.Unlock()
 }
 
 // keys returns every stored key, opened, reading the database at most once
@@ -326,6 +342,71 @@ func (ks *KeySet) Published(ctx context.Context) (jose.JSONWebKeySet, error) {
 		set.Keys = append(set.Keys, k.public)
 	}
 	return set, nil
+}
+
+// PublishedJSON is the JWKS encoded, from memory. It reads the database
+// only for the first build, after this node changed the keys, and — unless
+// KeepPublished refreshes it in the background — once every JWKSRefresh. A
+// failed rebuild keeps the last good JWKS: the error is then returned with
+// it, for the log. Only when there never was one is the body nil.
+func (ks *KeySet) PublishedJSON(ctx context.Context) ([]byte, error) {
+	ks.pubMu.Lock()
+	body, fresh := ks.pubJSON, ks.pubJSON != nil && !ks.pubStale && (ks.pubKept || time.Since(ks.pubBuiltAt) < JWKSRefresh)
+	ks.pubMu.Unlock()
+	if fresh {
+		return body, nil
+	}
+	if err := ks.RefreshPublished(ctx); err != nil {
+		return body, err
+	}
+	ks.pubMu.Lock()
+	defer ks.pubMu.Unlock()
+	return ks.pubJSON, nil
+}
+
+// RefreshPublished rebuilds the JWKS served from memory; on failure the
+// previous one stays.
+func (ks *KeySet) RefreshPublished(ctx context.Context) error {
+	ks.mu.Lock()
+	ks.loadedAt = time.Time{} // read the database: another node may have rotated
+	ks.mu.Unlock()
+	set, err := ks.Published(ctx)
+	if err != nil {
+		return fmt.Errorf("build the JWKS: %w", err)
+	}
+	body, err := json.Marshal(set)
+	if err != nil {
+		return fmt.Errorf("encode the JWKS: %w", err)
+	}
+	ks.pubMu.Lock()
+	ks.pubJSON, ks.pubBuiltAt, ks.pubStale = body, time.Now(), false
+	ks.pubMu.Unlock()
+	return nil
+}
+
+// KeepPublished rebuilds the served JWKS every JWKSRefresh until ctx ends,
+// so requests never wait for the database; a failure is logged and the
+// previous JWKS stays. serve runs it.
+func (ks *KeySet) KeepPublished(ctx context.Context, logger *slog.Logger) {
+	t := time.NewTicker(JWKSRefresh)
+	defer t.Stop()
+	for {
+		if err := ks.RefreshPublished(ctx); err != nil && ctx.Err() == nil {
+			logger.WarnContext(ctx, "refresh the JWKS; serving the previous one", "err", err)
+		} else if err == nil {
+			ks.pubMu.Lock()
+			ks.pubKept = true
+			ks.pubMu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			ks.pubMu.Lock()
+			ks.pubKept = false
+			ks.pubMu.Unlock()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Verifier returns the public key with kid, published or retired but still

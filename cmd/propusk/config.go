@@ -49,7 +49,7 @@ const (
 func (c *Config) registerCommon(fs *flag.FlagSet, env func(string) string) {
 	fs.StringVar(&c.Database, "database", env("PROPUSK_DATABASE"), "database: sqlite:///path/to/file.db or postgres://… (default: SQLite in the data directory) [PROPUSK_DATABASE]")
 	fs.StringVar(&c.DataDir, "data-dir", envOr(env, "PROPUSK_DATA_DIR", defaultDataDir), "directory for the embedded database and the generated secrets key [PROPUSK_DATA_DIR]")
-	fs.StringVar(&c.SecretsKeyFile, "secrets-key-file", env("PROPUSK_SECRETS_KEY_FILE"), "file with the secrets key(s), one per line, first encrypts; required with PostgreSQL unless PROPUSK_SECRETS_KEY is set [PROPUSK_SECRETS_KEY_FILE]")
+	fs.StringVar(&c.SecretsKeyFile, "secrets-key-file", env("PROPUSK_SECRETS_KEY_FILE"), "file with the secrets key(s), one per line, first encrypts; needed with PostgreSQL by serve, clients, keys and the second-factor commands unless PROPUSK_SECRETS_KEY is set [PROPUSK_SECRETS_KEY_FILE]")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(env, "PROPUSK_LOG_LEVEL", "info"), "debug, info, warn or error [PROPUSK_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(env, "PROPUSK_LOG_FORMAT", "text"), "text or json [PROPUSK_LOG_FORMAT]")
 	c.SecretsKey = env("PROPUSK_SECRETS_KEY") // never a flag: it would show in the process list
@@ -72,8 +72,10 @@ func envOr(env func(string) string, name, def string) string {
 }
 
 // Validate reports every problem at once, before any socket or database is
-// opened. serving says whether serve's settings apply.
-func (c *Config) Validate(serving bool) error {
+// opened. serving says whether serve's settings apply; sealed, whether the
+// command opens or seals values under the secrets key (only those need it:
+// migrating, say, seals nothing).
+func (c *Config) Validate(serving, sealed bool) error {
 	var errs []error
 	b, err := c.backend()
 	if err != nil {
@@ -82,7 +84,7 @@ func (c *Config) Validate(serving bool) error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
 	}
-	if err == nil && b.kind == "postgres" && c.SecretsKey == "" && c.SecretsKeyFile == "" {
+	if sealed && err == nil && b.kind == "postgres" && c.SecretsKey == "" && c.SecretsKeyFile == "" {
 		errs = append(errs, errors.New("PostgreSQL needs a secrets key shared by every node: set PROPUSK_SECRETS_KEY or --secrets-key-file (generate one with: propusk secrets-key)"))
 	}
 	switch {

@@ -47,7 +47,7 @@ func FuzzConfigBackend(f *testing.F) {
 		d := scheme + "://" + user + ":" + secretMarker + pass + "@" + rest
 		c := &Config{Database: d, DataDir: "data", SecretsKey: secretsKey, LogLevel: "info", LogFormat: "text"}
 		b, err := c.backend()
-		verr := c.Validate(false)
+		verr := c.Validate(false, true)
 		if err == nil {
 			switch b.kind {
 			case "sqlite":

@@ -66,7 +66,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":       {"run the identity provider", (*app).cmdServe},
 	"migrate":     {"apply database migrations", (*app).cmdMigrate},
-	"users":       {"manage accounts: create, list, show, disable, set-password, reset-mfa, unlock", (*app).cmdUsers},
+	"users":       {"manage accounts: create, list, show, update, disable, set-password, reset-mfa, unlock", (*app).cmdUsers},
 	"clients":     {"manage relying parties: create, list, show, delete, rotate-secret", (*app).cmdClients},
 	"keys":        {"manage token-signing keys: list, rotate", (*app).cmdKeys},
 	"secrets-key": {"print a new random secrets key (for PROPUSK_SECRETS_KEY); reseal: re-seal everything with the first key", (*app).cmdSecretsKey},
@@ -157,8 +157,8 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // setup validates the configuration, then builds the logger.
-func (a *app) setup(c *Config, serving bool) error {
-	if err := c.Validate(serving); err != nil {
+func (a *app) setup(c *Config, serving, sealed bool) error {
+	if err := c.Validate(serving, sealed); err != nil {
 		return usageError{err}
 	}
 	level, _ := c.level()
@@ -183,7 +183,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	if err := a.setup(&c, true); err != nil {
+	if err := a.setup(&c, true, true); err != nil {
 		return err
 	}
 	return a.serve(ctx, &c)
@@ -200,7 +200,7 @@ func (a *app) cmdMigrate(ctx context.Context, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	if err := a.setup(&c, false); err != nil {
+	if err := a.setup(&c, false, false); err != nil {
 		return err
 	}
 	db, err := openDatabase(ctx, &c)

@@ -19,9 +19,10 @@ import (
 const recoveryKeyName = "recovery-code-hmac"
 
 // withMFA opens the database, finds the account named by who (a username or
-// an account ID) and runs fn with a second-factor service over it.
+// an account ID) and runs fn with a second-factor service over it. It needs
+// the secrets key: the recovery codes' key is sealed.
 func (a *app) withMFA(ctx context.Context, c *Config, who string, fn func(*mfa.Service, store.Account, database) error) error {
-	return a.withDatabase(ctx, c, func(db database) error {
+	return a.open(ctx, c, true, func(db database) error {
 		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -103,4 +104,40 @@ func serveOrRun(t *testing.T, b *backendFixture, args ...string) (stdout, stderr
 		}}
 	code = a.run(ctx, append(slices.Clone(args), b.args...))
 	return out.String(), errb.String(), code
+}
+
+// TestMigrateWithoutSecretsKey: migrating seals nothing, so it needs no
+// secrets key, on PostgreSQL either; nor do the users commands that open
+// nothing sealed. Commands that do are still refused without one.
+func TestMigrateWithoutSecretsKey(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b *backendFixture) {
+		env := b.withEnv(map[string]string{"PROPUSK_SECRETS_KEY": ""})
+		run := func(stdin string, args ...string) (string, string, int) {
+			return runCLI(t, env, stdin, append(args, b.args...)...)
+		}
+		stdout, stderr, code := run("", "migrate")
+		wantOK(t, code, stdout, stderr)
+		if !strings.HasPrefix(stdout, "migrated schema from version 0") {
+			t.Errorf("migrate: %q", stdout)
+		}
+		stdout, stderr, code = run("a long enough password\n", "users", "create", "--username", "vera", "--kind", "foreign_national", "--password-stdin")
+		wantOK(t, code, stdout, stderr)
+		stdout, stderr, code = run("", "users", "list")
+		wantOK(t, code, stdout, stderr)
+		if !strings.Contains(stdout, "vera") {
+			t.Errorf("users list: %q", stdout)
+		}
+		// Nothing generated a key: no command needed one.
+		if exists(filepath.Join(env["PROPUSK_DATA_DIR"], "secrets.key")) {
+			t.Error("a command that seals nothing generated a secrets key")
+		}
+		if b.name == "postgres" {
+			for _, cmd := range [][]string{{"clients", "list"}, {"keys", "list"}, {"users", "unlock", "vera", "--reason", "checked"}} {
+				_, stderr, code := run("", cmd...)
+				wantFail(t, code, stderr, exitUsage, "propusk "+cmd[0]+": ", "PostgreSQL needs a secrets key")
+			}
+			emptyDir(t, env["PROPUSK_DATA_DIR"])
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -44,7 +45,7 @@ func (a *app) serve(ctx context.Context, c *Config) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler, sweep, err := newHandler(ctx, c.IssuerURL(), db, ring, logger, reg)
+	handler, jobs, err := newHandler(ctx, c.IssuerURL(), db, ring, logger, reg)
 	if err != nil {
 		return err
 	}
@@ -68,12 +69,12 @@ func (a *app) serve(ctx context.Context, c *Config) error {
 		a.listening(ln.Addr().String())
 	}
 
-	// The sweeper runs while the server does and stops before the database
-	// closes (defers run last-registered first).
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	sweepDone := make(chan struct{})
-	go func() { defer close(sweepDone); sweep.Run(sweepCtx) }()
-	defer func() { stopSweep(); <-sweepDone }()
+	// The background jobs run while the server does and stop before the
+	// database closes (defers run last-registered first).
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); jobs.run(jobsCtx) }()
+	defer func() { stopJobs(); <-jobsDone }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -98,7 +99,7 @@ func (a *app) serve(ctx context.Context, c *Config) error {
 // newHandler builds Propusk's whole handler tree over db: every
 // dependency and every handler is wired here, in one visible block. Tests
 // build the same tree behind httptest.
-func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring, logger *slog.Logger, reg *prometheus.Registry) (http.Handler, *sweeper.Sweeper, error) {
+func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring, logger *slog.Logger, reg *prometheus.Registry) (http.Handler, *background, error) {
 	now := time.Now().UTC()
 	clientKey, err := serverSecret(ctx, db, ring, clientSecretKeyName, now)
 	if err != nil {
@@ -169,8 +170,34 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 		pages.Error(w, r, web.ChooseLanguage(r, ""), logger, web.NotFound(nil))
 	})
 
-	sweep := &sweeper.Sweeper{Store: db, Keys: keys, Logger: logger, SessionIdle: accounts.DefaultSessionIdle}
-	return reqlog.Middleware(logger, web.SecurityHeaders(instrument(reg, r))), sweep, nil
+	jobs := &background{
+		sweep:  &sweeper.Sweeper{Store: db, Keys: keys, Logger: logger, SessionIdle: accounts.DefaultSessionIdle},
+		keys:   keys,
+		logger: logger,
+	}
+	limits := &web.BodyLimits{
+		Pages:     pages,
+		Logger:    logger,
+		API:       []string{oauth.PathToken, oauth.PathPAR, oauth.PathIntrospect, oauth.PathRevoke, oauth.PathUserinfo},
+		Unchecked: []string{oauth.PathAuthorize, oauth.PathEndSession},
+	}
+	return reqlog.Middleware(logger, web.SecurityHeaders(limits.Handler(instrument(reg, r)))), jobs, nil
+}
+
+// background is what serve runs beside the server: the sweeper, and the
+// JWKS refresh that keeps it served from memory.
+type background struct {
+	sweep  *sweeper.Sweeper
+	keys   *oauth.KeySet
+	logger *slog.Logger
+}
+
+// run runs every job until ctx ends and returns when all have stopped.
+func (b *background) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { b.sweep.Run(ctx) })
+	wg.Go(func() { b.keys.KeepPublished(ctx, b.logger) })
+	wg.Wait()
 }
 
 // health answers while the process is up: liveness, nothing more.

@@ -70,7 +70,7 @@ func (a *app) withAccounts(ctx context.Context, c *Config, fn func(*accounts.Ser
 
 func (a *app) cmdUsers(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("missing subcommand: create, list, show, disable or set-password (second factor: reset-mfa, unlock)")
+		return usagef("missing subcommand: create, list, show, update, disable or set-password (second factor: reset-mfa, unlock)")
 	}
 	sub, args := args[0], args[1:]
 	var c Config
@@ -80,25 +80,11 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 
 	switch sub {
 	case "create":
-		var p accounts.Profile
-		var citizenships listFlag
-		var username, kind, assurance string
+		var pf profileFlags
+		pf.register(fs)
 		passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input (required)")
+		var username string
 		fs.StringVar(&username, "username", "", "login name or e-mail address (required)")
-		fs.StringVar(&kind, "kind", "", "citizen, compatriot or foreign_national (required)")
-		fs.StringVar(&p.Email, "email", "", "e-mail address")
-		fs.StringVar(&p.Phone, "phone", "", "phone number in E.164 form (+7…)")
-		fs.StringVar(&p.GivenName, "given-name", "", "given name")
-		fs.StringVar(&p.FamilyName, "family-name", "", "family name")
-		fs.StringVar(&p.MiddleName, "middle-name", "", "middle name or patronymic")
-		fs.StringVar(&p.GivenNameLatin, "given-name-latin", "", "given name in Latin script")
-		fs.StringVar(&p.FamilyNameLatin, "family-name-latin", "", "family name in Latin script")
-		fs.StringVar(&p.MiddleNameLatin, "middle-name-latin", "", "middle name in Latin script")
-		fs.StringVar(&p.Birthdate, "birthdate", "", "birth date, YYYY-MM-DD")
-		fs.Var(&citizenships, "citizenship", "citizenships, ISO 3166-1 alpha-2 (repeatable, comma-separated: RU,KZ)")
-		fs.StringVar(&p.CountryOfResidence, "residence", "", "country of residence, ISO 3166-1 alpha-2")
-		fs.StringVar(&p.Locale, "locale", "", "preferred language (BCP 47: ru, en …)")
-		fs.StringVar(&assurance, "assurance", "simplified", "assurance level: simplified, standard or confirmed")
 		if err := a.noPositional(fs, args); err != nil {
 			return err
 		}
@@ -109,13 +95,16 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 		if username == "" {
 			missing = append(missing, "--username")
 		}
-		if kind == "" {
+		if pf.kind == "" {
 			missing = append(missing, "--kind")
 		}
 		if len(missing) > 0 {
 			return usagef("missing %s", strings.Join(missing, " and "))
 		}
-		p.Kind, p.Assurance, p.Citizenships = accounts.Kind(kind), accounts.Assurance(assurance), citizenships
+		if pf.emailVerified && strings.TrimSpace(pf.p.Email) == "" {
+			return usagef("--email-verified needs --email")
+		}
+		p := pf.profile()
 		password, err := readPassword(a.stdin)
 		if err != nil {
 			return err
@@ -136,8 +125,17 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 		if len(problems) > 0 {
 			return usageError{errors.Join(problems...)}
 		}
-		return a.withAccounts(ctx, &c, func(s *accounts.Service) error {
-			acc, err := s.Create(ctx, username, p, password)
+		return a.withDatabase(ctx, &c, func(db database) error {
+			s := &accounts.Service{Store: db, Access: db}
+			var acc store.Account
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				var err error
+				if acc, err = s.Create(ctx, username, p, password); err != nil || !pf.emailVerified {
+					return err
+				}
+				acc, err = a.setEmailVerified(ctx, db, acc.ID, true)
+				return err
+			})
 			if err != nil {
 				return storeErr(err, "create account")
 			}
@@ -237,10 +235,12 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 				return nil
 			}
 		})
+	case "update":
+		return a.cmdUsersUpdate(ctx, fs, &c, asJSON, args)
 	case "reset-mfa", "unlock":
 		return a.cmdUsersMFA(ctx, sub, fs, &c, asJSON, args)
 	default:
-		return usagef("unknown subcommand %q: want create, list, show, disable, set-password, reset-mfa or unlock", sub)
+		return usagef("unknown subcommand %q: want create, list, show, update, disable, set-password, reset-mfa or unlock", sub)
 	}
 }
 

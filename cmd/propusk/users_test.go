@@ -12,9 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
 	_ "modernc.org/sqlite"
 
 	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/store"
 )
 
 // userOut is the --json shape of an account as scripts read it; the field
@@ -376,4 +379,124 @@ func TestUsersPasswordFirstLine(t *testing.T) {
 	if err := authenticate(t, b, "vera", "first line password"); err != nil {
 		t.Errorf("the first line of stdin is not the password: %v", err)
 	}
+}
+
+// auditOf reads an account's audit events of one type, newest first.
+func auditOf(t *testing.T, b *backendFixture, accountID, typ string) []store.AuditEvent {
+	t.Helper()
+	db, err := openDatabase(t.Context(), &b.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	events, err := db.ListAudit(t.Context(), store.AuditFilter{AccountID: accountID, Type: typ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// TestUsersEmailVerified: an operator records an address checked elsewhere
+// (relying parties such as oauth2-proxy refuse email_verified false), on
+// create or later with users update; every change is audited with the
+// operator's name, and the ID token and userinfo then say so.
+func TestUsersEmailVerified(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b *backendFixture) {
+		b.env["USER"] = "olga"
+		const password = "correct horse battery"
+		var acc accountJSON
+		stdout, stderr, code := b.run(t, password+"\n", "users", "create", "--username", "anna", "--kind", "compatriot",
+			"--citizenship", "KZ", "--email", "anna@example.org", "--email-verified", "--password-stdin", "--json")
+		wantOK(t, code, stdout, stderr)
+		if err := json.Unmarshal([]byte(stdout), &acc); err != nil || !acc.EmailVerified || acc.Email != "anna@example.org" {
+			t.Fatalf("users create --email-verified: %v %s", err, stdout)
+		}
+		events := auditOf(t, b, acc.ID, "account.email_verified")
+		if len(events) != 1 || events[0].ActorID != "admin:olga" || events[0].Details["email_verified"] != "true" {
+			t.Fatalf("audit after create: %+v", events)
+		}
+
+		_, stderr, code = b.run(t, password+"\n", "users", "create", "--username", "boris", "--kind", "compatriot",
+			"--email-verified", "--password-stdin")
+		wantFail(t, code, stderr, exitUsage, "propusk users: ", "--email-verified needs --email")
+
+		show := func() accountJSON {
+			var a accountJSON
+			b.mustJSON(t, &a, "users", "show", "anna", "--json")
+			return a
+		}
+		stdout, stderr, code = b.run(t, "", "users", "update", "anna", "--email-verified=false")
+		wantOK(t, code, stdout, stderr)
+		if got := show(); got.EmailVerified {
+			t.Fatal("--email-verified=false left the address verified")
+		}
+		// A new address is unchecked: the old check does not carry over.
+		stdout, stderr, code = b.run(t, "", "users", "update", "anna", "--email-verified")
+		wantOK(t, code, stdout, stderr)
+		stdout, stderr, code = b.run(t, "", "users", "update", "anna", "--email", "anna@example.net", "--given-name", "Анна")
+		wantOK(t, code, stdout, stderr)
+		if !strings.Contains(stdout, "email, given_name, email_verified") {
+			t.Errorf("users update: %q", stdout)
+		}
+		if got := show(); got.EmailVerified || got.Email != "anna@example.net" || got.GivenName != "Анна" {
+			t.Fatalf("after a new address: %+v", got)
+		}
+		stdout, stderr, code = b.run(t, "", "users", "update", "anna", "--email", "anna@example.org", "--email-verified")
+		wantOK(t, code, stdout, stderr)
+		if got := show(); !got.EmailVerified || got.Email != "anna@example.org" {
+			t.Fatalf("after --email with --email-verified: %+v", got)
+		}
+		events = auditOf(t, b, acc.ID, "account.email_verified")
+		var trail []string
+		for _, e := range slices.Backward(events) {
+			trail = append(trail, e.Details["email_verified"])
+			if e.ActorID != "admin:olga" {
+				t.Errorf("audit actor %q", e.ActorID)
+			}
+		}
+		if want := []string{"true", "false", "true", "false", "true"}; !slices.Equal(trail, want) {
+			t.Errorf("email_verified audit trail %v, want %v", trail, want)
+		}
+		if ev := auditOf(t, b, acc.ID, "account.updated"); len(ev) != 2 || ev[1].Details["fields"] != "email,given_name" {
+			t.Errorf("account.updated events: %+v", ev)
+		}
+
+		for _, tc := range []struct {
+			args   []string
+			code   int
+			phrase string
+		}{
+			{[]string{"users", "update", "anna"}, exitUsage, "nothing to update"},
+			{[]string{"users", "update", "anna", "--kind", "citizen"}, exitUsage, "must list RU"},
+			{[]string{"users", "update", "anna", "--email", "", "--email-verified"}, exitUsage, "has no e-mail address"},
+			{[]string{"users", "update", "ghost", "--email-verified"}, exitMissing, "ghost"},
+		} {
+			_, stderr, code := b.run(t, "", tc.args...)
+			wantFail(t, code, stderr, tc.code, "propusk users: ", tc.phrase)
+		}
+
+		// The relying party sees the check.
+		db, err := openDatabase(t.Context(), &b.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		ring, err := secretsRing(&b.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := startIDP(t, db, ring)
+		cfg, provider := p.rp(t, clients.Registration{})
+		pkce := oauth2.GenerateVerifier()
+		back := newBrowser(t).signIn(cfg.AuthCodeURL(random(t), oauth2.S256ChallengeOption(pkce)), "anna", password, nil)
+		tok, err := cfg.Exchange(t.Context(), back.Query().Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("code exchange: %v", err)
+		}
+		ui, err := provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok))
+		if err != nil || !ui.EmailVerified || ui.Email != "anna@example.org" {
+			t.Fatalf("userinfo: %+v %v", ui, err)
+		}
+	})
 }
