@@ -75,17 +75,10 @@ func TestEndToEndSignInThrottleKnownBrowser(t *testing.T) {
 		if a := tryPassword(t, owner, authURL, "olga", right); a.code == "" {
 			t.Fatalf("owner's first sign-in: %+v", a)
 		}
-		loginURL, _ := url.Parse(p.issuer + "/login")
-		accountURL, _ := url.Parse(p.issuer + "/account")
-		var device *http.Cookie
-		for _, c := range owner.client.Jar.Cookies(loginURL) {
-			if c.Name == "propusk_device" {
-				device = c
-			}
-		}
-		if device == nil {
+		if !hasDeviceCookie(t, owner, p.issuer) {
 			t.Fatal("no device cookie after a complete sign-in")
 		}
+		accountURL, _ := url.Parse(p.issuer + "/account")
 		for _, c := range owner.client.Jar.Cookies(accountURL) {
 			if c.Name == "propusk_device" {
 				t.Error("the device cookie is sent beyond the sign-in pages")
@@ -134,6 +127,47 @@ func TestEndToEndSignInThrottleKnownBrowser(t *testing.T) {
 		time.Sleep(a.retryAfter)
 		if a := tryPassword(t, third, authURL, "olga", right); a.code == "" {
 			t.Fatalf("unknown browser after waiting: %+v", a)
+		}
+	})
+}
+
+// hasDeviceCookie reports whether br holds a device cookie for issuer's
+// sign-in pages.
+func hasDeviceCookie(t *testing.T, br *browser, issuer string) bool {
+	t.Helper()
+	u, _ := url.Parse(issuer + "/login")
+	for _, c := range br.client.Jar.Cookies(u) {
+		if c.Name == "propusk_device" {
+			return true
+		}
+	}
+	return false
+}
+
+// For an account with an authenticator the browser becomes known only
+// when the second factor is proven: a password alone (perhaps a stolen
+// one) earns no device cookie.
+func TestEndToEndDeviceCookieAfterSecondFactor(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		id := p.person(t, "nina", "standard")
+		secret := p.enrolApp(t, id, "nina")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		pkce := oauth2.GenerateVerifier()
+		br := newBrowser(t)
+		pg := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce)))
+		pg = br.submit(pg, "/login", url.Values{"username": {"nina"}, "password": {"correct horse battery"}})
+		if !strings.HasSuffix(pg.url.Path, "/login/otp") {
+			t.Fatalf("after the password: %d %s", pg.status, pg.url)
+		}
+		if hasDeviceCookie(t, br, p.issuer) {
+			t.Fatal("a device cookie after the password alone")
+		}
+		back := br.submit(pg, "/login/otp", url.Values{"code": {appCode(t, secret, time.Now().Add(30*time.Second))}})
+		if back.loc == nil {
+			t.Fatalf("right code: %d %s", back.status, back.url)
+		}
+		if !hasDeviceCookie(t, br, p.issuer) {
+			t.Fatal("no device cookie after the second factor")
 		}
 	})
 }
