@@ -363,3 +363,28 @@ func TestDeviceTokens(t *testing.T) {
 		t.Error("a token issued an hour in the future is known")
 	}
 }
+
+// The device cookie comes from the browser: whatever it holds, KnownDevice
+// does not panic, and what it accepts is a whole token for that account
+// only. (Each fuzzing process issues its own good token.)
+func FuzzKnownDevice(f *testing.F) {
+	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return t0 }}
+	good := th.IssueDevice("acct-anna")
+	for _, s := range []string{good, good + ".", "." + good, "a.b.c", "..", strings.Repeat("A", 22) + ".zzzzzzzzzzzzz.x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		id := th.KnownDevice("acct-anna", tok)
+		if id == "" {
+			return
+		}
+		if strings.Count(tok, ".") != 2 || !strings.HasPrefix(tok, id+".") || th.KnownDevice("acct-boris", tok) != "" {
+			t.Fatalf("token %q known as device %q", tok, id)
+		}
+		flip := []byte(tok)
+		flip[len(flip)-1] ^= 0x20
+		if th.KnownDevice("acct-anna", string(flip)) != "" {
+			t.Fatalf("token %q with its last byte changed is still known", tok)
+		}
+	})
+}
