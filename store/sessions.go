@@ -139,9 +139,26 @@ type Throttles interface {
 	// ThrottleCount returns the count in key's current window at now and
 	// when that window ends; 0 and zero time when there is none.
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, time.Time, error)
+	// HitThrottleSpaced counts one attempt for key as HitThrottle does,
+	// unless an attempt counted earlier in key's window set a pause that has
+	// not passed: then it counts nothing (Counted false). After counting the
+	// n-th attempt of a window it pauses key for pause(n) (0: none); a pause
+	// ends with its window at the latest. It runs in one transaction with
+	// key's row locked, so concurrent hits on any node take turns and a
+	// burst cannot pass a pause. A key is used with either HitThrottle or
+	// HitThrottleSpaced, not both.
+	HitThrottleSpaced(ctx context.Context, key string, now time.Time, window time.Duration, pause func(n int) time.Duration) (ThrottleTurn, error)
 	// ResetThrottle forgets key (after a success); no error when unknown.
 	ResetThrottle(ctx context.Context, key string) error
 	// DeleteExpiredThrottles removes at most limit windows that ended
 	// before before.
 	DeleteExpiredThrottles(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// ThrottleTurn is what HitThrottleSpaced did.
+type ThrottleTurn struct {
+	Counted   bool
+	Count     int       // attempts counted in the window, this one too when Counted
+	NextAt    time.Time // the pause's end: no attempt counts before it
+	WindowEnd time.Time
 }

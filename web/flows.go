@@ -238,7 +238,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return false, http.StatusBadRequest
 	}
 	addr := clientAddr(r)
-	wait, err := h.Throttle.Reserve(ctx, username, addr)
+	wait, device, err := h.reserveSignIn(r, username, addr)
 	if err != nil {
 		h.fail(w, r, f, err)
 		return true, 0
@@ -261,7 +261,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		h.fail(w, r, f, err)
 		return true, 0
 	}
-	if err := h.Throttle.Succeeded(ctx, username); err != nil {
+	if err := h.Throttle.Succeeded(ctx, username, device); err != nil {
 		h.Logger.ErrorContext(ctx, "reset sign-in counter", "err", err)
 	}
 
@@ -319,6 +319,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return true, 0
 	}
 	h.setSessionCookie(w, cookie, bs)
+	h.rememberDevice(w, r, acct.ID)
 	h.Logger.InfoContext(ctx, "signed in", "account_id", acct.ID, "client_id", f.ClientID, "amr", auth.AMR)
 
 	f, err = h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error {

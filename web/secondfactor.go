@@ -308,6 +308,7 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 		return
 	}
 	h.setSessionCookie(w, cookie, bs)
+	h.rememberDevice(w, r, acct.ID)
 	sessionID := bs.ID
 	f, err = h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error {
 		return f.CompleteSecondFactor(sessionID, acr, now)

@@ -105,7 +105,8 @@ func secretsRing(c *Config) (*seal.Ring, error) {
 // Names of server-wide secrets kept sealed in the database.
 const (
 	clientSecretKeyName = "client-secret-hmac"
-	tokenKeyName        = "token-hmac" // opaque tokens' HMAC key: every node must verify every node's tokens
+	tokenKeyName        = "token-hmac"  // opaque tokens' HMAC key: every node must verify every node's tokens
+	deviceKeyName       = "device-hmac" // device cookies' HMAC key: a browser known to one node is known to all
 )
 
 // serverSecret returns the named server-wide secret, creating it on first

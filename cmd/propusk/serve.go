@@ -113,6 +113,10 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 	if err != nil {
 		return nil, nil, err
 	}
+	deviceKey, err := serverSecret(ctx, db, ring, deviceKeyName, now)
+	if err != nil {
+		return nil, nil, err
+	}
 	hasher, err := clients.NewSecretHasher(clientKey)
 	if err != nil {
 		return nil, nil, err
@@ -148,7 +152,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 		Flows:         flows,
 		Accounts:      &accounts.Service{Store: db},
 		Sessions:      sessions,
-		Throttle:      &accounts.LoginThrottle{Store: db},
+		Throttle:      &accounts.LoginThrottle{Store: db, DeviceKey: deviceKey},
 		Consents:      consents,
 		Provider:      provider,
 		Logger:        logger,

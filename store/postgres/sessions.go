@@ -329,6 +329,50 @@ func (db *DB) ThrottleCount(ctx context.Context, key string, now time.Time) (int
 	return n, end.UTC(), nil
 }
 
+// HitThrottleSpaced implements store.Throttles. The placeholder insert
+// gives every caller a row to lock, so the first hits on a new key take
+// turns too; it looks like an ended window and never outlives the
+// transaction as such.
+func (db *DB) HitThrottleSpaced(ctx context.Context, key string, now time.Time, window time.Duration, pause func(n int) time.Duration) (store.ThrottleTurn, error) {
+	var turn store.ThrottleTurn
+	now = now.UTC().Truncate(time.Microsecond) // what the column keeps
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		_, err := db.q(ctx).Exec(ctx, `INSERT INTO throttles (key, count, window_start, window_end)
+			VALUES ($1, 0, $2, $2) ON CONFLICT (key) DO NOTHING`, key, now)
+		if err != nil {
+			return mapErr(err)
+		}
+		var n int
+		var start, end time.Time
+		var next *time.Time
+		err = db.q(ctx).QueryRow(ctx,
+			`SELECT count, window_start, window_end, next_at FROM throttles WHERE key = $1 FOR UPDATE`, key).Scan(&n, &start, &end, &next)
+		if err != nil {
+			return mapErr(err)
+		}
+		if !end.After(now) { // a new window starts
+			n, start, end, next = 0, now, now.Add(window), nil
+		}
+		if next != nil && now.Before(*next) {
+			turn = store.ThrottleTurn{Count: n, NextAt: next.UTC(), WindowEnd: end.UTC()}
+			return nil
+		}
+		n++
+		at := now.Add(max(pause(n), 0)).Truncate(time.Microsecond)
+		_, err = db.q(ctx).Exec(ctx, `UPDATE throttles SET count = $2, window_start = $3, window_end = $4, next_at = $5
+			WHERE key = $1`, key, n, start, end, at)
+		if err != nil {
+			return mapErr(err)
+		}
+		turn = store.ThrottleTurn{Counted: true, Count: n, NextAt: at, WindowEnd: end.UTC()}
+		return nil
+	})
+	if err != nil {
+		return store.ThrottleTurn{}, fmt.Errorf("hit spaced throttle: %w", err)
+	}
+	return turn, nil
+}
+
 // ResetThrottle implements store.Throttles.
 func (db *DB) ResetThrottle(ctx context.Context, key string) error {
 	_, err := db.count(ctx, "reset throttle", `DELETE FROM throttles WHERE key = $1`, key)

@@ -326,6 +326,46 @@ func (db *DB) ThrottleCount(ctx context.Context, key string, now time.Time) (int
 	return n, fromMicros(end), nil
 }
 
+// HitThrottleSpaced implements store.Throttles. The transaction holds the
+// write lock from its start (BEGIN IMMEDIATE), so no other hit comes
+// between the read and the write.
+func (db *DB) HitThrottleSpaced(ctx context.Context, key string, now time.Time, window time.Duration, pause func(n int) time.Duration) (store.ThrottleTurn, error) {
+	var turn store.ThrottleTurn
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		var n int
+		var start, end int64
+		var next sql.NullInt64
+		err := db.writer(ctx).QueryRowContext(ctx,
+			`SELECT count, window_start, window_end, next_at FROM throttles WHERE key = ?`, key).Scan(&n, &start, &end, &next)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return mapErr(err)
+		}
+		at := now.UnixMicro()
+		if errors.Is(err, sql.ErrNoRows) || end <= at { // a new window starts
+			n, start, end, next = 0, at, now.Add(window).UnixMicro(), sql.NullInt64{}
+		}
+		if next.Valid && at < next.Int64 {
+			turn = store.ThrottleTurn{Count: n, NextAt: fromMicros(next), WindowEnd: fromMicros(sql.NullInt64{Int64: end, Valid: true})}
+			return nil
+		}
+		n++
+		next = sql.NullInt64{Int64: now.Add(max(pause(n), 0)).UnixMicro(), Valid: true}
+		_, err = db.writer(ctx).ExecContext(ctx, `INSERT INTO throttles (key, count, window_start, window_end, next_at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET count = excluded.count, window_start = excluded.window_start,
+				window_end = excluded.window_end, next_at = excluded.next_at`, key, n, start, end, next)
+		if err != nil {
+			return mapErr(err)
+		}
+		turn = store.ThrottleTurn{Counted: true, Count: n, NextAt: fromMicros(next), WindowEnd: fromMicros(sql.NullInt64{Int64: end, Valid: true})}
+		return nil
+	})
+	if err != nil {
+		return store.ThrottleTurn{}, fmt.Errorf("hit spaced throttle: %w", err)
+	}
+	return turn, nil
+}
+
 // ResetThrottle implements store.Throttles.
 func (db *DB) ResetThrottle(ctx context.Context, key string) error {
 	_, err := db.count(ctx, "reset throttle", `DELETE FROM throttles WHERE key = ?`, key)

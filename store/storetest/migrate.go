@@ -80,6 +80,13 @@ func RunMigrationTests(t *testing.T, dialect string, open OpenEmpty) {
 		n, _, err := db.ThrottleCount(ctx(t), "seed-throttle-0006", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
 		must(t, err, "seeded throttle")
 		equal(t, n, 3, "seeded throttle count")
+		pause := func(int) time.Duration { return time.Minute }
+		turn, err := db.HitThrottleSpaced(ctx(t), "seed-throttle-0006", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), time.Hour, pause)
+		must(t, err, "spaced hit on a throttle from before 0014")
+		equal(t, []any{turn.Counted, turn.Count}, []any{true, 4}, "spaced hit on a throttle from before 0014")
+		turn, err = db.HitThrottleSpaced(ctx(t), "seed-throttle-0014", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), time.Hour, pause)
+		must(t, err, "spaced hit on a seeded pause")
+		equal(t, []any{turn.Counted, turn.Count, turn.NextAt}, []any{false, 6, time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)}, "seeded pause")
 		auth, err := db.GetAuthenticator(ctx(t), "seed-authenticator-0008")
 		must(t, err, "seeded authenticator")
 		equal(t, []any{auth.AccountID, auth.Secret, auth.ConfirmedAt.IsZero(), auth.LastUsedAt.IsZero()},

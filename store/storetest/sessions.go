@@ -568,6 +568,44 @@ func testThrottles(t *testing.T, newStore NewStore) {
 		hit(t, s, "a", now.Add(time.Second), 1)
 		wantCount(t, s, "a", now.Add(time.Second), 1, now.Add(time.Second+window))
 	})
+	t.Run("Spaced", func(t *testing.T) {
+		s := newStore(t)
+		// Free for two attempts, then a pause of n seconds after the n-th.
+		pause := func(n int) time.Duration {
+			if n < 2 {
+				return 0
+			}
+			return time.Duration(n) * time.Second
+		}
+		spaced := func(at time.Time, want store.ThrottleTurn) {
+			t.Helper()
+			got, err := s.HitThrottleSpaced(ctx(t), "pwd:anna", at, window, pause)
+			must(t, err, "spaced hit")
+			equal(t, got, want, fmt.Sprintf("turn at %v", at.Sub(now)))
+		}
+		end := now.Add(window)
+		spaced(now, store.ThrottleTurn{Counted: true, Count: 1, NextAt: now, WindowEnd: end})
+		spaced(now, store.ThrottleTurn{Counted: true, Count: 2, NextAt: now.Add(2 * time.Second), WindowEnd: end})
+		// During the pause nothing counts and the pause does not move, so
+		// refused attempts cannot push it ever further.
+		for range 3 {
+			spaced(now.Add(time.Second), store.ThrottleTurn{Count: 2, NextAt: now.Add(2 * time.Second), WindowEnd: end})
+		}
+		spaced(now.Add(2*time.Second), store.ThrottleTurn{Counted: true, Count: 3, NextAt: now.Add(5 * time.Second), WindowEnd: end})
+		wantCount(t, s, "pwd:anna", now.Add(3*time.Second), 3, end)
+		// A pause ends with its window: the next attempt opens a new one.
+		later := end.Add(-time.Second)
+		spaced(later, store.ThrottleTurn{Counted: true, Count: 4, NextAt: later.Add(4 * time.Second), WindowEnd: end})
+		spaced(end, store.ThrottleTurn{Counted: true, Count: 1, NextAt: end, WindowEnd: end.Add(window)})
+		// Reset forgets the pause with the count.
+		spaced(end, store.ThrottleTurn{Counted: true, Count: 2, NextAt: end.Add(2 * time.Second), WindowEnd: end.Add(window)})
+		must(t, s.ResetThrottle(ctx(t), "pwd:anna"), "reset")
+		spaced(end, store.ThrottleTurn{Counted: true, Count: 1, NextAt: end, WindowEnd: end.Add(window)})
+		// Spaced windows are swept like the others.
+		n, err := s.DeleteExpiredThrottles(ctx(t), end.Add(2*window), 5)
+		must(t, err, "sweep")
+		equal(t, n, 1, "swept spaced windows")
+	})
 	t.Run("DeleteExpiredInBatches", func(t *testing.T) {
 		s := newStore(t)
 		for i := range 7 {
@@ -629,6 +667,36 @@ func testSessionConcurrency(t *testing.T, newStore NewStore) {
 			want[i] = i + 1
 		}
 		equal(t, counts, want, "each hit saw its own count")
+	})
+	t.Run("ThrottleSpacedBurstTakesTurns", func(t *testing.T) {
+		// A burst of parallel guesses at one instant: only the attempts
+		// before the first pause count, on any node.
+		s := newStore(t)
+		pause := func(n int) time.Duration {
+			if n < 3 {
+				return 0
+			}
+			return time.Minute
+		}
+		turns := make([]store.ThrottleTurn, racers)
+		errs := race(racers, func(i int) error {
+			var err error
+			turns[i], err = s.HitThrottleSpaced(ctx(t), "pwd:anna", now, time.Hour, pause)
+			return err
+		})
+		for _, err := range errs {
+			must(t, err, "spaced hit")
+		}
+		var counted []int
+		for _, tr := range turns {
+			if tr.Counted {
+				counted = append(counted, tr.Count)
+			} else {
+				equal(t, []any{tr.Count, tr.NextAt}, []any{3, now.Add(time.Minute)}, "refused turn")
+			}
+		}
+		slices.Sort(counted)
+		equal(t, counted, []int{1, 2, 3}, "counted attempts of the burst")
 	})
 	t.Run("CreateSessionSamePublicIDOneWins", func(t *testing.T) {
 		s := withAccountAndClient(t, newStore)
