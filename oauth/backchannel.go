@@ -23,6 +23,15 @@ import (
 // database fail-over to be noticed, short enough not to stall a login.
 const retryAfter = "5"
 
+// writeUnavailable answers 503 temporarily_unavailable with Retry-After,
+// for the endpoints that write their own JSON (userinfo, JWKS): a database
+// outage must never look like an answer about the token.
+func writeUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", retryAfter)
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable",
+		"error_description": "The provider is temporarily unavailable; try again."})
+}
+
 // checkForm refuses what RFC 6749 forbids in any back-channel request and
 // fosite lets through. It parses the body the way fosite does.
 //

@@ -109,7 +109,7 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if body == nil {
 			h.Logger.ErrorContext(r.Context(), "publish jwks", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+			writeUnavailable(w)
 			return
 		}
 		h.Logger.WarnContext(r.Context(), "publish jwks: serving the last good one", "err", err)

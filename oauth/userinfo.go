@@ -30,7 +30,7 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	use, ar, err := h.provider.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
 	if err != nil && errors.Is(err, errStorage) {
 		h.Logger.ErrorContext(ctx, "userinfo: read token", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		writeUnavailable(w)
 		return
 	}
 	if err != nil || use != fosite.AccessToken {
@@ -51,7 +51,7 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "userinfo: read account", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		writeUnavailable(w)
 		return
 	}
 	claims := accountClaims(acct, ar.GetGrantedScopes())
