@@ -46,6 +46,12 @@ type authzParams struct {
 func (h *Handler) params(ctx context.Context, ar fosite.AuthorizeRequester) (authzParams, error) {
 	form := ar.GetRequestForm()
 	p := authzParams{prompt: map[string]bool{}, maxAge: -1, loginHint: form.Get("login_hint")}
+	// fosite checks the response type, not the grant: a client registered
+	// for client_credentials alone could otherwise start a sign-in whose
+	// code it may not redeem (RFC 6749 §4.1.2.1).
+	if !ar.GetClient().GetGrantTypes().Has("authorization_code") {
+		return p, fosite.ErrUnauthorizedClient.WithHint("The client is not registered for the authorization_code grant.")
+	}
 	// PKCE is required of every client. fosite enforces it too, but only
 	// when the code is issued; checking here spares the person a sign-in
 	// that could never succeed.

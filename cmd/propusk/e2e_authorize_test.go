@@ -342,3 +342,17 @@ func TestEndToEndRememberedConsentByDefault(t *testing.T) {
 		}
 	})
 }
+
+// A client registered without the authorization_code grant (a
+// machine-to-machine client that happens to list a redirect URI) cannot
+// start a sign-in: unauthorized_client (RFC 6749 §4.1.2.1), sent to its
+// redirect URI, before anyone is asked for a password.
+func TestEndToEndAuthorizeNeedsTheCodeGrant(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		cfg, _ := p.rp(t, clients.Registration{GrantTypes: []string{"client_credentials"}})
+		pg := newBrowser(t).get(authQuery(cfg, oauth2.GenerateVerifier(), url.Values{"state": {"s-m2m"}}))
+		if pg.loc == nil || pg.loc.Query().Get("error") != "unauthorized_client" || pg.loc.Query().Get("state") != "s-m2m" {
+			t.Fatalf("authorization request of a client_credentials-only client: %d %v\n%s", pg.status, pg.loc, pg.body)
+		}
+	})
+}
