@@ -401,7 +401,14 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		h.postConsent(w, r, f, details)
 		return
 	}
-	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public}
+	h.showConsent(w, r, f, details, http.StatusOK, "")
+}
+
+// showConsent renders the consent page of f; errorKey, when set, is a
+// notice above the question (a stale form, answered by asking again).
+func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, details FlowDetails, status int, errorKey string) {
+	ctx := r.Context()
+	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public, ErrorKey: errorKey}
 	asked, before := details.Scopes, []string(nil)
 	if !details.Public {
 		// A request for more than was allowed before lists what is new; a
@@ -424,7 +431,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	if acct, err := h.Accounts.Store.GetAccount(ctx, f.AccountID); err == nil {
 		view.AccountName = acct.Username
 	}
-	h.renderStep(w, r, f, details, http.StatusOK, ConsentPage, func(csrf string) any {
+	h.renderStep(w, r, f, details, status, ConsentPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -436,6 +443,12 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 	move := (*flow.Flow).Deny
 	if allow {
 		move = (*flow.Flow).Allow
+	}
+	if !h.formTokenMatches(r, f) {
+		// A form without the flow's token (tampered, or from a page of an
+		// older version) decides nothing: the question is asked again.
+		h.showConsent(w, r, f, d, http.StatusForbidden, "consent.error.stale")
+		return
 	}
 	f, err := h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), move)
 	if err != nil {

@@ -48,6 +48,7 @@ type ConsentView struct {
 	// ShowRemember offers "remember my decision", ticked (not for clients
 	// that must ask every time).
 	ShowRemember bool
+	ErrorKey     string // a notice: the form was stale, nothing was decided
 }
 
 // ScopeView is one requested scope; the page describes it with catalogue

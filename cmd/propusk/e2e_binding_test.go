@@ -223,3 +223,27 @@ func TestEndToEndAccountFormsStayGoodInEveryTab(t *testing.T) {
 		}
 	})
 }
+
+// A consent form without the flow's token decides nothing and asks again,
+// with a notice; the first showing's form still counts.
+func TestEndToEndConsentFormStale(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "olga", "standard")
+		cfg, _ := p.rp(t, clients.Registration{})
+		br := newBrowser(t)
+		login := br.get(cfg.AuthCodeURL("s-consent-stale", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		consent := br.submit(login, "/login", url.Values{"username": {"olga"}, "password": {"correct horse battery"}})
+		if consent.url.Path != "/consent" {
+			t.Fatalf("after the password: %d %s", consent.status, consent.url)
+		}
+		stale := br.submit(browserPage{url: consent.url, body: strings.ReplaceAll(consent.body, `name="csrf" value="`, `name="csrf" value="x`)},
+			"/consent", url.Values{"decision": {"allow"}})
+		if stale.status != http.StatusForbidden || stale.loc != nil || stale.url.Path != "/consent" ||
+			!pageShows(stale, russian.T("consent.error.stale")) || !strings.Contains(stale.body, `name="decision" value="allow"`) {
+			t.Fatalf("consent form with a wrong token: %d %s %v, want 403 and the question again:\n%s", stale.status, stale.url, stale.loc, stale.body)
+		}
+		if back := br.submit(consent, "/consent", url.Values{"decision": {"allow"}}); back.loc == nil || back.loc.Query().Get("code") == "" {
+			t.Fatalf("the first showing's consent form: %d %s %v\n%s", back.status, back.url, back.loc, back.body)
+		}
+	})
+}
