@@ -11,11 +11,6 @@ import (
 	"github.com/propusk/propusk/web"
 )
 
-// logoutCSRFCookie carries the confirmation form's token (double submit):
-// the form is not tied to a flow, and a third-party page must not be able
-// to sign a person out by posting to the endpoint.
-const logoutCSRFCookie = "propusk_logout"
-
 // endSession is RP-initiated logout (OpenID Connect RP-Initiated Logout
 // 1.0). With a valid id_token_hint for the person signed in, the session
 // ends at once; without one, the person confirms on a page, so a link on a
@@ -88,14 +83,16 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		h.pageError(w, r, web.BadRequest(errors.New("sign-out cancelled")))
 		return
 	}
-	confirmed := r.Method == http.MethodPost && r.PostForm.Get("decision") == "confirm" && web.FormCookieMatches(r, logoutCSRFCookie)
+	// The confirmation's token is the sign-in's (web.SessionFormToken): a
+	// third-party page cannot post it, and a second tab's form stays good.
+	confirmed := r.Method == http.MethodPost && r.PostForm.Get("decision") == "confirm" && cookie != nil &&
+		web.SessionFormTokenMatches(cookie.Value, r.PostForm.Get("csrf"))
 	// A hint signs the person out without asking only when it was issued in
 	// this very session: an old ID token (or one from another session)
 	// must not let any page end the current session silently.
 	hinted := hc.Subject != "" && (current.ID == "" || (current.AccountID == hc.Subject && hc.SID == current.PublicID))
 	if current.ID != "" && !confirmed && !hinted {
-		token := web.IssueFormCookie(w, logoutCSRFCookie, PathEndSession, h.secureCookies())
-		view := web.LogoutView{CSRFToken: token, ClientName: clientName, State: state, PostLogoutRedirectURI: redirect, ClientID: clientID}
+		view := web.LogoutView{CSRFToken: web.SessionFormToken(cookie.Value), ClientName: clientName, State: state, PostLogoutRedirectURI: redirect, ClientID: clientID}
 		if u, err := url.Parse(redirect); err == nil && redirect != "" {
 			// The confirmation's answer redirects to the relying party:
 			// the CSP's form-action must allow it or browsers block it.
@@ -130,7 +127,6 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookieName(h.secureCookies()), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secureCookies(), SameSite: http.SameSiteLaxMode})
-	http.SetCookie(w, &http.Cookie{Name: logoutCSRFCookie, Value: "", Path: PathEndSession, MaxAge: -1})
 	if redirect != "" {
 		http.Redirect(w, r, withState(redirect, state), http.StatusSeeOther)
 		return

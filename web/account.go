@@ -14,7 +14,6 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/flow"
-	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -122,7 +121,7 @@ func (h *Handler) fresh(bs store.BrowserSession) bool {
 	return h.now().Sub(bs.AuthTime) <= FreshSignIn
 }
 
-// accountToken is the account forms' token: the sign-in's (sessionFormToken),
+// accountToken is the account forms' token: the sign-in's (SessionFormToken),
 // so a second tab, a language switch or the back button keep the forms
 // good until the next sign-in or sign-out. It also goes double-submit into
 // the account cookie, set again only when it changes.
@@ -131,7 +130,7 @@ func (h *Handler) accountToken(w http.ResponseWriter, r *http.Request) string {
 	if err != nil { // signedIn found the session: never here
 		return ""
 	}
-	tok := sessionFormToken(c.Value)
+	tok := SessionFormToken(c.Value)
 	if old, err := r.Cookie(accountCSRFCookie); err != nil || old.Value != tok {
 		setFormCookie(w, accountCSRFCookie, "/account", tok, h.SecureCookies)
 	}
@@ -143,7 +142,7 @@ func (h *Handler) accountToken(w http.ResponseWriter, r *http.Request) string {
 func (h *Handler) accountTokenMatches(r *http.Request) bool {
 	c, err := r.Cookie(h.SessionCookie)
 	return err == nil && FormCookieMatches(r, accountCSRFCookie) &&
-		token.Equal(r.PostFormValue("csrf"), sessionFormToken(c.Value))
+		SessionFormTokenMatches(c.Value, r.PostFormValue("csrf"))
 }
 
 // accountPost runs the checks every account form shares: signed in (else

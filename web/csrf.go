@@ -9,29 +9,26 @@ import (
 	"github.com/propusk/propusk/internal/token"
 )
 
-// IssueFormCookie sets a fresh double-submit token for forms that belong
-// to no flow (the account page, the logout confirmation) in a
-// SameSite=Strict cookie named name, scoped to path, and returns it for
-// the form's csrf field.
-func IssueFormCookie(w http.ResponseWriter, name, path string, secure bool) string {
-	t := token.New()
-	setFormCookie(w, name, path, t, secure)
-	return t
-}
-
 func setFormCookie(w http.ResponseWriter, name, path, value string, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true,
 		Secure: secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 }
 
-// sessionFormToken is the form token of the pages of one sign-in, derived
+// SessionFormToken is the form token of the pages of one sign-in that
+// belong to no flow (the account page, the logout confirmation), derived
 // from its SSO session cookie: the same in every tab and at every showing
 // while the session lasts, new with the new session of every sign-in, gone
 // at sign-out, and unknown to anyone without the cookie.
-func sessionFormToken(sessionCookie string) string {
+func SessionFormToken(sessionCookie string) string {
 	m := hmac.New(sha256.New, []byte(sessionCookie))
 	m.Write([]byte("propusk account form token"))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// SessionFormTokenMatches reports whether posted is the form token of the
+// sign-in whose SSO cookie is sessionCookie.
+func SessionFormTokenMatches(sessionCookie, posted string) bool {
+	return token.Equal(posted, SessionFormToken(sessionCookie))
 }
 
 // FormCookieMatches reports whether a posted form's csrf field equals the

@@ -25,8 +25,8 @@
 // one of its pages (binding.go): another browser is refused every page and
 // form of it (login CSRF). A token in every form — the flow's, derived from
 // that binding and stored hashed (package flow), or, for forms outside a
-// flow, a double-submit cookie (IssueFormCookie, FormCookieMatches; the
-// account page's token is derived from the SSO session cookie) — is the
+// flow (the account page, the logout confirmation), one derived from the
+// SSO session cookie (SessionFormToken) — is the
 // same at every showing, so a second tab or the back button keep working,
 // and a stale one shows the page again with a notice. And the standard
 // library's cross-origin protection (CrossOrigin) stands in front of every

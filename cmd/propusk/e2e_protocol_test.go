@@ -452,10 +452,15 @@ func TestEndToEndLogoutConfirmation(t *testing.T) {
 		if still := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none"))); still.loc == nil || still.loc.Query().Get("code") == "" {
 			t.Fatal("a forged logout ended the session")
 		}
-		// The refused attempt showed the page again with a fresh token.
-		done := br.submit(forged, "/oauth2/sessions/logout", url.Values{"decision": {"confirm"}})
-		if done.status != http.StatusOK {
-			t.Fatalf("confirmed logout: %d", done.status)
+		// The confirmation's token is the sign-in's: the first showing's
+		// form still counts after the page was shown again (a second tab,
+		// the refused attempt).
+		if hiddenField(forged, "csrf") != hiddenField(pg, "csrf") {
+			t.Fatal("two showings of the logout confirmation carry different form tokens")
+		}
+		done := br.submit(pg, "/oauth2/sessions/logout", url.Values{"decision": {"confirm"}})
+		if done.status != http.StatusOK || strings.Contains(done.body, `value="confirm"`) {
+			t.Fatalf("confirmed logout from the first showing: %d\n%s", done.status, done.body)
 		}
 		if after := br.get(cfg.AuthCodeURL("s-12345678", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none"))); after.loc == nil || after.loc.Query().Get("error") != "login_required" {
 			t.Fatalf("after confirmed logout: %v", after.loc)
