@@ -339,7 +339,11 @@ func (h *Handler) holdsFlowSession(r *http.Request, f *flow.Flow) error {
 	}
 	c, err := r.Cookie(h.SessionCookie)
 	if err != nil || accounts.SessionID(c.Value) != f.SessionID {
-		return CSRF(errors.New("a flow's step from a browser that does not hold its session"))
+		// The flow's own browser (the binding matched), whose sign-in has
+		// changed since: signed out, or signed in again in another tab.
+		// The flow cannot finish on a session it did not prove; "reload
+		// and try again" would never succeed, so it is over.
+		return FlowExpired(errors.New("the browser's sign-in changed since the flow's"))
 	}
 	bs, err := h.Sessions.Lookup(r.Context(), c.Value)
 	if errors.Is(err, accounts.ErrNoSession) || (err == nil && bs.ID != f.SessionID) {
