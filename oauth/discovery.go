@@ -28,7 +28,9 @@ type discoveryDocument struct {
 	TokenEndpointAuthMethodsSupported  []string `json:"token_endpoint_auth_methods_supported"`
 	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	IntrospectionAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionAuthSigningAlgs       []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationAuthSigningAlgs          []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 	CodeChallengeMethodsSupported      []string `json:"code_challenge_methods_supported"`
 	ClaimsSupported                    []string `json:"claims_supported"`
 	ClaimsParameterSupported           bool     `json:"claims_parameter_supported"`
@@ -50,6 +52,10 @@ func (h *Handler) discoveryDoc() discoveryDocument {
 	// revocation keeps none.
 	authenticatedMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	authMethods := append(slices.Clone(authenticatedMethods), "none")
+	// private_key_jwt assertions are checked alike at every back-channel
+	// endpoint; RFC 8414 §2 asks each endpoint that lists it to say with
+	// which algorithms.
+	assertionAlgs := []string{"ES256", "PS256"}
 	return discoveryDocument{
 		Issuer:                             iss,
 		AuthorizationEndpoint:              iss + PathAuthorize,
@@ -67,9 +73,11 @@ func (h *Handler) discoveryDoc() discoveryDocument {
 		SubjectTypesSupported:              []string{"public"},
 		IDTokenSigningAlgValuesSupported:   SigningAlgorithms,
 		TokenEndpointAuthMethodsSupported:  authMethods,
-		TokenEndpointAuthSigningAlgs:       []string{"ES256", "PS256"},
+		TokenEndpointAuthSigningAlgs:       assertionAlgs,
 		IntrospectionAuthMethodsSupported:  authenticatedMethods,
+		IntrospectionAuthSigningAlgs:       assertionAlgs,
 		RevocationAuthMethodsSupported:     authMethods,
+		RevocationAuthSigningAlgs:          assertionAlgs,
 		CodeChallengeMethodsSupported:      []string{"S256"},
 		ClaimsSupported:                    ClaimsSupported,
 		ClaimsParameterSupported:           true,
