@@ -328,7 +328,15 @@ func (s *Storage) ClientAssertionJWTValid(ctx context.Context, jti string) error
 // after ClientAssertionJWTValid; the check and this write are not atomic,
 // so this write is the real guard: one conditional upsert, and a replay
 // racing the first use loses here with ErrJTIKnown.
+//
+// fosite reads an exp of 0 as "no exp" and holds an assertion valid through
+// the whole second its exp names, while the record below counts as expired
+// from that second on: either would let the same jti through again. An
+// assertion is good only before its exp (RFC 7519 §4.1.4).
 func (s *Storage) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	if !exp.After(s.now()) {
+		return fosite.ErrInvalidClient.WithHint("The client assertion has expired or has no usable 'exp' claim.")
+	}
 	err := s.Store.UseClientAssertion(ctx, jti, exp, s.now())
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return fosite.ErrJTIKnown
