@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/store/sqlite"
 )
 
 // rawAssertionClient registers a private_key_jwt client for
@@ -94,4 +98,68 @@ func TestEndToEndAssertionUnknownKeyIsInvalidClient(t *testing.T) {
 			})
 		}
 	})
+}
+
+// With the SQLite file's write lock held by another process (a CLI
+// command, a backup) past the busy timeout, a write fails with
+// store.ErrConflict, which the oauth package turns into fosite's
+// ErrSerializationFailure ("error", 409); backChannelError then reads its
+// ErrorField "error" as ErrUnknownRequest's and answers 500 server_error.
+// The provider is as unavailable as with the database gone: 503
+// temporarily_unavailable with Retry-After, as for every other storage
+// failure (issue 12 point 9).
+func TestEndToEndBackChannelDatabaseLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "propusk.db")
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{BusyTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p := startIDP(t, db, newRing(t))
+	basic, _ := p.rp(t, clients.Registration{FirstParty: true, GrantTypes: []string{"client_credentials"}})
+	sign := p.rawAssertionClient(t)
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	tok := p.call(t, backChannelCall{path: pathToken, form: cc, basic: basic})
+	if tok.status != http.StatusOK {
+		t.Fatalf("client_credentials: %d %v", tok.status, tok.body)
+	}
+	now := time.Now().Unix()
+	if got := p.call(t, backChannelCall{path: pathToken, form: sign("rp-key", map[string]any{"exp": now + 60, "iat": now})}); got.status != http.StatusOK {
+		t.Fatalf("private_key_jwt: %d %v", got.status, got.body)
+	}
+
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+
+	for _, tc := range []struct {
+		name string
+		call backChannelCall
+	}{
+		{"token: client_credentials", backChannelCall{path: pathToken, form: cc, basic: basic}},
+		{"token: private_key_jwt", backChannelCall{path: pathToken, form: sign("rp-key", map[string]any{"exp": now + 60, "iat": now})}},
+		{"revoke", backChannelCall{path: pathRevoke, form: url.Values{"token": {tok.body["access_token"].(string)}}, basic: basic}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := p.call(t, tc.call)
+			checkAnswer(t, got, http.StatusServiceUnavailable, "temporarily_unavailable", false)
+			if got.header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		})
+	}
 }
