@@ -12,6 +12,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/store"
 )
 
 // The back channel is what clients call directly: the token, PAR,
@@ -195,7 +196,10 @@ type clientAuthenticator interface {
 //     openid-client report the challenge instead of the OAuth error.
 //   - Everything else a client did wrong is 400.
 func backChannelError(r *http.Request, err error) *fosite.RFC6749Error {
-	if errors.Is(err, errStorage) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
+	// store.ErrConflict: a lock held past its timeout (fositeErr made it
+	// fosite's ErrSerializationFailure, whose code "error" would otherwise
+	// read as ErrUnknownRequest's and become a 500).
+	if errors.Is(err, errStorage) || errors.Is(err, store.ErrConflict) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
 		return fosite.ErrTemporarilyUnavailable.WithHint("The provider is temporarily unavailable; try again.").WithWrap(err)
 	}
 	rfc := fosite.ErrorToRFC6749Error(err)
