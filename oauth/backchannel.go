@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	jose "github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"github.com/ory/fosite"
 
 	"github.com/propusk/propusk/clients"
@@ -164,14 +166,63 @@ var _ fosite.TokenEndpointHandler = grantGuard{}
 // assertionAudiences is fosite's configuration with the audiences a
 // private_key_jwt assertion may name (RFC 7523 §3; rfc7523bis asks for the
 // issuer): the issuer and every endpoint that authenticates clients.
-// fosite calls them token URLs and accepts a string or an array holding
-// one of them.
+// fosite calls them token URLs.
 type assertionAudiences struct {
 	*fosite.Config
 	audiences []string
+	fosite    *fosite.Fosite // for its default client authentication
 }
 
 func (c *assertionAudiences) GetTokenURLs(context.Context) []string { return c.audiences }
+
+// GetClientAuthenticationStrategy is fosite's client authentication with
+// two of RFC 7523's rules it leaves out, for assertions:
+//   - Every audience must be Propusk's. fosite takes an array that holds
+//     one of ours beside anything else; a client that also talks to a
+//     malicious server can be led to sign such an assertion, which that
+//     server then replays here (the audience injection rfc7523bis closes).
+//   - A bad assertion is invalid_client (§3.2), whatever the cause: fosite
+//     answers an unknown key ID or an unparsable JWT with invalid_request.
+func (c *assertionAudiences) GetClientAuthenticationStrategy(context.Context) fosite.ClientAuthenticationStrategy {
+	return c.authenticate
+}
+
+func (c *assertionAudiences) authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	assertion := form.Get("client_assertion")
+	if assertion != "" && !c.onlyOurAudiences(assertion) {
+		return nil, fosite.ErrInvalidClient.WithHint("The client assertion's audience must be this provider's issuer (or one of its endpoints), and nothing else.")
+	}
+	client, err := c.fosite.DefaultClientAuthenticationStrategy(ctx, r, form)
+	if err != nil && assertion != "" && errors.Is(err, fosite.ErrInvalidRequest) {
+		rfc := fosite.ErrorToRFC6749Error(err)
+		return nil, fosite.ErrInvalidClient.WithHint(rfc.HintField).WithDebug(rfc.DebugField).WithWrap(err)
+	}
+	return client, err
+}
+
+// onlyOurAudiences reads the assertion's aud without verifying it (the
+// signature is fosite's to check next; this only refuses): a string or an
+// array, every value one of c.audiences.
+func (c *assertionAudiences) onlyOurAudiences(assertion string) bool {
+	tok, err := josejwt.ParseSigned(assertion, assertionAlgs)
+	if err != nil {
+		return true // not a JWS: fosite refuses it
+	}
+	var claims josejwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&claims); err != nil {
+		return true
+	}
+	for _, aud := range claims.Audience {
+		if !slices.Contains(c.audiences, aud) {
+			return false
+		}
+	}
+	return true
+}
+
+// assertionAlgs are the algorithms a parse of an assertion's claims
+// accepts; which one the client may use is fosite's check (clients.AssertionAlg).
+var assertionAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.PS256, jose.PS384, jose.PS512, jose.RS256, jose.RS384, jose.RS512}
 
 // clientAuthenticator is the part of fosite that authenticates a client by
 // the client's registered method; introspection needs it directly.

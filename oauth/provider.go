@@ -149,7 +149,8 @@ func newFosite(cfg Config, st *Storage) (fosite.OAuth2Provider, *fosite.Config, 
 	// introspection endpoint.
 	f := p.(*fosite.Fosite)
 	f.Config = &assertionAudiences{Config: fc, audiences: []string{
-		cfg.Issuer, cfg.Issuer + PathToken, cfg.Issuer + PathPAR, cfg.Issuer + PathIntrospect, cfg.Issuer + PathRevoke}}
+		cfg.Issuer, cfg.Issuer + PathToken, cfg.Issuer + PathPAR, cfg.Issuer + PathIntrospect, cfg.Issuer + PathRevoke},
+		fosite: f}
 	return provider{f}, fc, nil
 }
 

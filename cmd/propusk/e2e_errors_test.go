@@ -220,11 +220,17 @@ func TestEndToEndBackChannelErrors(t *testing.T) {
 			{"token: wrong secret in the body", backChannelCall{path: pathToken, form: with(cc, bodySecret(wrongSecret(post)))}, 400, "invalid_client", false},
 			{"token: Basic client sending its secret in the body", backChannelCall{path: pathToken, form: with(cc, bodySecret(full))}, 400, "invalid_client", false},
 			{"token: assertion for another audience", backChannelCall{path: pathToken, form: with(cc, other)}, 400, "invalid_client", false},
+			// An array naming another server beside Propusk: an assertion a
+			// malicious server could have had signed, then replayed here.
+			{"token: assertion for us and another audience", backChannelCall{path: pathToken,
+				form: with(cc, assertion(jwt.Audience{"https://elsewhere.example", p.issuer}))}, 400, "invalid_client", false},
 			{"token: replayed assertion", backChannelCall{path: pathToken, form: with(cc, other)}, 400, "invalid_client", false},
 			{"token: Basic and an assertion", backChannelCall{path: pathToken, form: with(cc, assertion(jwt.Audience{p.issuer})), basic: full}, 400, "invalid_request", false},
 			{"token: Basic and a body secret", backChannelCall{path: pathToken, form: with(cc, url.Values{"client_secret": {full.ClientSecret}}), basic: full}, 400, "invalid_request", false},
 			{"token: client_secret in the URL", backChannelCall{path: pathToken, form: with(cc, url.Values{"client_id": {post.ClientID}}), query: url.Values{"client_secret": {post.ClientSecret}}}, 400, "invalid_request", false},
-			{"token: assertion with an unknown type", backChannelCall{path: pathToken, form: with(cc, url.Values{"client_assertion_type": {"urn:example:other"}, "client_assertion": {"x"}})}, 400, "invalid_request", false},
+			// An authentication method Propusk does not support: invalid_client
+			// (RFC 6749 §5.2, RFC 7521 §4.2.1).
+			{"token: assertion with an unknown type", backChannelCall{path: pathToken, form: with(cc, url.Values{"client_assertion_type": {"urn:example:other"}, "client_assertion": {"x"}})}, 400, "invalid_client", false},
 
 			// PAR (RFC 9126 §2.3).
 			{"par: scope twice", backChannelCall{path: pathPAR, form: with(par, url.Values{"scope": {"openid"}}), basic: full}, 400, "invalid_request", false},
@@ -322,8 +328,8 @@ func TestEndToEndClientAuthenticationMethods(t *testing.T) {
 			{"private_key_jwt, aud the issuer", func(path string) backChannelCall {
 				return backChannelCall{path: path, form: assertion(jwt.Audience{p.issuer})}
 			}},
-			{"private_key_jwt, aud a list with the issuer", func(path string) backChannelCall {
-				return backChannelCall{path: path, form: assertion(jwt.Audience{"https://elsewhere.example", p.issuer})}
+			{"private_key_jwt, aud a list of ours", func(path string) backChannelCall {
+				return backChannelCall{path: path, form: assertion(jwt.Audience{p.issuer, p.issuer + path})}
 			}},
 			{"private_key_jwt, aud the token endpoint everywhere", func(path string) backChannelCall {
 				return backChannelCall{path: path, form: assertion(jwt.Audience{p.issuer + pathToken})}

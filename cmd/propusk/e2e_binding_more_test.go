@@ -10,7 +10,7 @@ import (
 	"github.com/propusk/propusk/clients"
 )
 
-// Review of issue 12 points 1 and 7 (browser binding, form tokens).
+// Browser binding and form tokens at the consent step (issue 12 points 1 and 7).
 
 // Issue 12 point 7: "a stale or missing token re-shows the page with a
 // notice and keeps what the person typed, never a bare error page". The
@@ -18,7 +18,7 @@ import (
 // answers a wrong or missing token with the bare "form could not be
 // accepted" error page (postConsent hands flow.ErrCSRF from Advance to
 // h.fail).
-func TestEndToEndReviewConsentFormWithStaleTokenShowsThePageAgain(t *testing.T) {
+func TestEndToEndConsentFormWithStaleTokenShowsThePageAgain(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		p.person(t, "olga", "standard")
 		cfg, _ := p.rp(t, clients.Registration{Name: "Entry app"})
@@ -51,7 +51,7 @@ func TestEndToEndReviewConsentFormWithStaleTokenShowsThePageAgain(t *testing.T) 
 // and try again"), and reloading shows the same page again: the person is
 // stuck on a flow that can never finish (holdsFlowSession answers a
 // session cookie other than the flow's with CSRF, web/secondfactor.go).
-func TestEndToEndReviewConsentAfterSigningInAgainInAnotherTab(t *testing.T) {
+func TestEndToEndConsentAfterSigningInAgainInAnotherTab(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		p.person(t, "pavel", "standard")
 		third, _ := p.rp(t, clients.Registration{Name: "Entry app"})
