@@ -1,6 +1,9 @@
 package main
 
 import (
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -30,6 +33,41 @@ func TestRV5ClaimsSubValueNamesAnotherPerson(t *testing.T) {
 			oauth2.SetAuthURLParam("prompt", "none")))
 		if none.loc == nil || none.loc.Query().Get("code") != "" {
 			t.Fatalf("prompt=none for sub=someone-else answered: %d %v", none.status, none.loc)
+		}
+	})
+}
+
+// The confirmed sign-out is a double-submit form: cookie propusk_logout
+// equal to the posted csrf. The cookie has no __Host- prefix and the
+// endpoint has no cross-origin check (the account forms have both), so a
+// sibling subdomain (same site: the SameSite=Lax SSO cookie goes along)
+// that plants propusk_logout for the parent domain and posts a matching
+// csrf signs the person out (cookie tossing, OWASP's "naive double submit").
+func TestRV5LogoutConfirmRefusesSameSiteCrossOriginPost(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "yana", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		pkce := oauth2.GenerateVerifier()
+		br := newBrowser(t)
+		br.signIn(cfg.AuthCodeURL("s-toss-1", oauth2.S256ChallengeOption(pkce)), "yana", "correct horse battery", nil)
+		alive := func() bool {
+			pg := br.get(cfg.AuthCodeURL("s-toss-2", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none")))
+			return pg.loc != nil && pg.loc.Query().Get("code") != ""
+		}
+		if !alive() {
+			t.Fatal("not signed in")
+		}
+		// What the sibling's page makes the browser send: its planted
+		// cookie, the SSO cookie, and a form posted from another origin.
+		u, _ := url.Parse(p.issuer + "/oauth2/sessions/logout")
+		br.client.Jar.SetCookies(u, []*http.Cookie{{Name: "propusk_logout", Value: "planted", Path: "/oauth2/sessions/logout"}})
+		req, _ := http.NewRequest(http.MethodPost, u.String(), strings.NewReader(url.Values{"decision": {"confirm"}, "csrf": {"planted"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "http://evil.example.org")
+		req.Header.Set("Sec-Fetch-Site", "same-site")
+		br.do(req)
+		if !alive() {
+			t.Fatal("a same-site, cross-origin POST with a planted double-submit cookie signed the person out")
 		}
 	})
 }
