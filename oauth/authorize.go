@@ -36,7 +36,10 @@ type authzParams struct {
 	prompt      map[string]bool
 	maxAge      time.Duration // < 0: none
 	req         requirement
-	hintSubject string
+	// subject is the person the request is for, when it names one: the
+	// id_token_hint's sub, or a sub value asked for in the claims
+	// parameter (OIDC Core §5.5.1: no tokens for anyone else).
+	subject string
 	loginHint   string
 	claims      claimsRequest
 }
@@ -98,7 +101,16 @@ func (h *Handler) params(ctx context.Context, ar fosite.AuthorizeRequester) (aut
 		if err != nil {
 			return p, fosite.ErrInvalidRequest.WithHint("The id_token_hint is not valid.").WithWrap(err).WithDebug(err.Error())
 		}
-		p.hintSubject = sub
+		p.subject = sub
+	}
+	for _, claimed := range []*claimRequest{cr.IDToken["sub"], cr.UserInfo["sub"]} {
+		if claimed == nil || claimed.Value == "" {
+			continue
+		}
+		if p.subject != "" && p.subject != claimed.Value {
+			return p, fosite.ErrInvalidRequest.WithHint("The request names two different people (id_token_hint and the claims parameter's sub).")
+		}
+		p.subject = claimed.Value
 	}
 	return p, nil
 }
@@ -260,7 +272,7 @@ func (h *Handler) usableSession(r *http.Request, p authzParams) (*flow.Authentic
 	if p.maxAge >= 0 && h.now().Sub(bs.AuthTime) > p.maxAge {
 		return nil, store.Account{}, nil
 	}
-	if p.hintSubject != "" && p.hintSubject != bs.AccountID {
+	if p.subject != "" && p.subject != bs.AccountID {
 		return nil, store.Account{}, nil
 	}
 	acct, err := h.Accounts.GetAccount(r.Context(), bs.AccountID)
@@ -394,8 +406,8 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 // session builds what the grant carries: the ID token's claims and the SSO
 // session it came from.
 func (h *Handler) session(ctx context.Context, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account) (*Session, error) {
-	if p.hintSubject != "" && p.hintSubject != acct.ID {
-		return nil, fosite.ErrLoginRequired.WithHint("The id_token_hint names another person.")
+	if p.subject != "" && p.subject != acct.ID {
+		return nil, fosite.ErrLoginRequired.WithHint("The request names another person (id_token_hint or the sub claim).")
 	}
 	achieved := achievedACR(acct.Assurance, auth.AMR)
 	if !p.req.metBy(achieved) {

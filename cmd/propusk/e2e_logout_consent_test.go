@@ -15,7 +15,7 @@ import (
 // the provider "MUST NOT reply with an ID Token or Access Token for a
 // different user". Propusk ignores the value: a relying party that asks
 // for one person gets a code for whoever holds the browser's SSO session.
-func TestRV5ClaimsSubValueNamesAnotherPerson(t *testing.T) {
+func TestEndToEndClaimsSubValueNamesAnotherPerson(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		p.person(t, "vera", "simplified")
 		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
@@ -43,7 +43,7 @@ func TestRV5ClaimsSubValueNamesAnotherPerson(t *testing.T) {
 // sibling subdomain (same site: the SameSite=Lax SSO cookie goes along)
 // that plants propusk_logout for the parent domain and posts a matching
 // csrf signs the person out (cookie tossing, OWASP's "naive double submit").
-func TestRV5LogoutConfirmRefusesSameSiteCrossOriginPost(t *testing.T) {
+func TestEndToEndLogoutConfirmRefusesSameSiteCrossOriginPost(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		p.person(t, "yana", "simplified")
 		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
