@@ -169,8 +169,8 @@ func TestUsersUpdateAuditsOnlyChanges(t *testing.T) {
 
 // TestAdminCommandsWithoutSecretsKey: users unlock and users reset-mfa
 // open nothing sealed (they clear counters and delete rows), nor do clients
-// list and show, yet on PostgreSQL they are refused without the secrets key
-// (issue 12 point 6: only commands that open sealed values need it).
+// list, show and delete: on PostgreSQL they must work without the secrets
+// key (issue 12 point 6: only commands that open sealed values need it).
 func TestAdminCommandsWithoutSecretsKey(t *testing.T) {
 	t.Parallel()
 	b := newPostgres(t)
@@ -184,6 +184,7 @@ func TestAdminCommandsWithoutSecretsKey(t *testing.T) {
 		{"users", "reset-mfa", "vera", "--reason", "lost phone"},
 		{"clients", "list"},
 		{"clients", "show", "card"},
+		{"clients", "delete", "card"},
 	} {
 		stdout, stderr, code := runCLI(t, env, "", append(cmd, b.args...)...)
 		if code != exitOK {
