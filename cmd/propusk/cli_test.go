@@ -393,8 +393,9 @@ func TestEnvFallback(t *testing.T) {
 		if !exists(filepath.Join(flagDir, "propusk.db")) {
 			t.Errorf("--data-dir did not win over PROPUSK_DATA_DIR")
 		}
-		// The generated secrets key goes to the data directory as well.
-		stdout, stderr, code = runCLI(t, env, "", "clients", "list", "--data-dir", flagDir)
+		// The generated secrets key goes to the data directory as well
+		// (keys list opens the sealed signing keys; clients list seals nothing).
+		stdout, stderr, code = runCLI(t, env, "", "keys", "list", "--data-dir", flagDir)
 		wantOK(t, code, stdout, stderr)
 		if !exists(filepath.Join(flagDir, "secrets.key")) || exists(filepath.Join(envDir, "secrets.key")) {
 			t.Errorf("secrets.key not generated in --data-dir alone")
