@@ -73,7 +73,8 @@ func orEmpty(l []string) []string {
 }
 
 // withClients opens the database and runs fn with a clients service whose
-// secret hasher uses the server key shared through the database.
+// secret hasher uses the server key shared through the database: what
+// making a secret needs (create, rotate-secret), and so the secrets key.
 func (a *app) withClients(ctx context.Context, c *Config, fn func(*clients.Service) error) error {
 	return a.withSealed(ctx, c, func(db database, ring *seal.Ring) error {
 		key, err := serverSecret(ctx, db, ring, clientSecretKeyName, time.Now().UTC())
@@ -86,6 +87,13 @@ func (a *app) withClients(ctx context.Context, c *Config, fn func(*clients.Servi
 		}
 		return fn(&clients.Service{Store: db, Secrets: hasher})
 	})
+}
+
+// withClientRows runs fn with a clients service that has no secret hasher:
+// reading and deleting registrations opens nothing sealed, so it needs no
+// secrets key (nor creates one on SQLite).
+func (a *app) withClientRows(ctx context.Context, c *Config, fn func(*clients.Service) error) error {
+	return a.withDatabase(ctx, c, func(db database) error { return fn(&clients.Service{Store: db}) })
 }
 
 func (a *app) cmdClients(ctx context.Context, args []string) error {
@@ -152,7 +160,7 @@ func (a *app) cmdClients(ctx context.Context, args []string) error {
 		if err := a.noPositional(fs, args); err != nil {
 			return err
 		}
-		return a.withClients(ctx, &c, func(s *clients.Service) error {
+		return a.withClientRows(ctx, &c, func(s *clients.Service) error {
 			list, err := s.List(ctx)
 			if err != nil {
 				return err
@@ -182,7 +190,11 @@ func (a *app) cmdClients(ctx context.Context, args []string) error {
 		if *grace < 0 {
 			return usagef("--grace must not be negative")
 		}
-		return a.withClients(ctx, &c, func(s *clients.Service) error {
+		with := a.withClientRows
+		if sub == "rotate-secret" {
+			with = a.withClients
+		}
+		return with(ctx, &c, func(s *clients.Service) error {
 			switch sub {
 			case "show":
 				cl, err := s.Get(ctx, id)

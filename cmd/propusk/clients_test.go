@@ -388,10 +388,12 @@ func TestWrongSecretsKey(t *testing.T) {
 		wantOK(t, code, stdout, stderr)
 		_, secret := parseCreated(t, stdout)
 
-		list := func(k string) (string, string, int) {
-			return runCLI(t, withKey(k), "", append([]string{"clients", "list"}, b.args...)...)
+		// Making a secret opens the sealed server secret; listing does not
+		// (it works with any key, or none).
+		create := func(k, name string) (string, string, int) {
+			return runCLI(t, withKey(k), "", append([]string{"clients", "create", "--name", name, "--redirect-uri", "https://x.example/cb"}, b.args...)...)
 		}
-		for _, cmd := range [][]string{{"clients", "list"}, {"clients", "show", "rp-one"}, {"clients", "create", "--name", "X", "--redirect-uri", "https://x.example/cb"}} {
+		for _, cmd := range [][]string{{"clients", "rotate-secret", "rp-one"}, {"clients", "create", "--name", "X", "--redirect-uri", "https://x.example/cb"}} {
 			_, stderr, code = runCLI(t, withKey(keyB), "", append(slices.Clone(cmd), b.args...)...)
 			wantFail(t, code, stderr, exitFailure, "propusk clients: ", "the secrets key does not open this database's secrets",
 				"list the new key first and keep the old one after it")
@@ -403,15 +405,17 @@ func TestWrongSecretsKey(t *testing.T) {
 			t.Error("the refused commands broke key A")
 		}
 
-		stdout, stderr, code = list(keyB + "," + keyA)
+		stdout, stderr, code = create(keyB+","+keyA, "RP two")
 		wantOK(t, code, stdout, stderr)
-		if !strings.Contains(stdout, "rp-one") {
-			t.Errorf("clients list with B,A:\n%s", stdout)
-		}
-		stdout, stderr, code = list(keyB)
+		stdout, stderr, code = create(keyB, "RP three")
 		wantOK(t, code, stdout, stderr)
-		_, stderr, code = list(keyA)
+		_, stderr, code = create(keyA, "RP four")
 		wantFail(t, code, stderr, exitFailure, "propusk clients: ", "the secrets key does not open this database's secrets")
+		stdout, stderr, code = runCLI(t, withKey(keyA), "", append([]string{"clients", "list"}, b.args...)...)
+		wantOK(t, code, stdout, stderr)
+		if !strings.Contains(stdout, "rp-one") || strings.Contains(stdout, "RP four") {
+			t.Errorf("clients list:\n%s", stdout)
+		}
 
 		// The client secret made under key A still verifies: only the
 		// sealing of the server secret changed, not the secret itself.

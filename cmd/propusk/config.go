@@ -49,7 +49,7 @@ const (
 func (c *Config) registerCommon(fs *flag.FlagSet, env func(string) string) {
 	fs.StringVar(&c.Database, "database", env("PROPUSK_DATABASE"), "database: sqlite:///path/to/file.db or postgres://… (default: SQLite in the data directory) [PROPUSK_DATABASE]")
 	fs.StringVar(&c.DataDir, "data-dir", envOr(env, "PROPUSK_DATA_DIR", defaultDataDir), "directory for the embedded database and the generated secrets key [PROPUSK_DATA_DIR]")
-	fs.StringVar(&c.SecretsKeyFile, "secrets-key-file", env("PROPUSK_SECRETS_KEY_FILE"), "file with the secrets key(s), one per line, first encrypts; needed with PostgreSQL by serve, clients, keys and the second-factor commands unless PROPUSK_SECRETS_KEY is set [PROPUSK_SECRETS_KEY_FILE]")
+	fs.StringVar(&c.SecretsKeyFile, "secrets-key-file", env("PROPUSK_SECRETS_KEY_FILE"), "file with the secrets key(s), one per line, first encrypts; needed with PostgreSQL by the commands that open sealed values (serve, keys, clients create and rotate-secret, secrets-key reseal) unless PROPUSK_SECRETS_KEY is set [PROPUSK_SECRETS_KEY_FILE]")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(env, "PROPUSK_LOG_LEVEL", "info"), "debug, info, warn or error [PROPUSK_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(env, "PROPUSK_LOG_FORMAT", "text"), "text or json [PROPUSK_LOG_FORMAT]")
 	c.SecretsKey = env("PROPUSK_SECRETS_KEY") // never a flag: it would show in the process list
@@ -74,7 +74,7 @@ func envOr(env func(string) string, name, def string) string {
 // Validate reports every problem at once, before any socket or database is
 // opened. serving says whether serve's settings apply; sealed, whether the
 // command opens or seals values under the secrets key (only those need it:
-// migrating, say, seals nothing).
+// migrating, unlocking a second factor or listing clients seals nothing).
 func (c *Config) Validate(serving, sealed bool) error {
 	var errs []error
 	b, err := c.backend()

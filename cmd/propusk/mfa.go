@@ -18,27 +18,6 @@ import (
 // every stored code unusable.
 const recoveryKeyName = "recovery-code-hmac"
 
-// withMFA opens the database, finds the account named by who (a username or
-// an account ID) and runs fn with a second-factor service over it. It needs
-// the secrets key: the recovery codes' key is sealed.
-func (a *app) withMFA(ctx context.Context, c *Config, who string, fn func(*mfa.Service, store.Account, database) error) error {
-	return a.open(ctx, c, true, func(db database) error {
-		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
-		if err != nil {
-			return err
-		}
-		ring, err := secretsRing(c)
-		if err != nil {
-			return err
-		}
-		key, err := serverSecret(ctx, db, ring, recoveryKeyName, timeNow())
-		if err != nil {
-			return err
-		}
-		return fn(&mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Now: timeNow}, acc, db)
-	})
-}
-
 // adminActor names the administrator in the audit log: the OS user running
 // the command.
 func (a *app) adminActor() string {
@@ -62,7 +41,15 @@ func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *
 		return usagef("--reason is required: say why, for the audit log")
 	}
 	meta := mfa.Meta{ActorID: a.adminActor()}
-	return a.withMFA(ctx, c, who, func(s *mfa.Service, acc store.Account, db database) error {
+	// Unlocking clears counters and a reset deletes rows: neither opens a
+	// sealed value, so neither needs the secrets key, which an operator
+	// on a bastion host may rightly not have.
+	return a.withDatabase(ctx, c, func(db database) error {
+		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
+		if err != nil {
+			return err
+		}
+		s := &mfa.Service{Store: db, Now: timeNow}
 		if sub == "unlock" {
 			if err := s.Unlock(ctx, acc.ID, *reason, meta); err != nil {
 				return storeErr(err, "unlock the second factor")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/migrations"
 )
 
@@ -107,8 +108,11 @@ func serveOrRun(t *testing.T, b *backendFixture, args ...string) (stdout, stderr
 }
 
 // TestMigrateWithoutSecretsKey: migrating seals nothing, so it needs no
-// secrets key, on PostgreSQL either; nor do the users commands that open
-// nothing sealed. Commands that do are still refused without one.
+// secrets key, on PostgreSQL either; nor do the users commands, the
+// second-factor unlock and reset (counters and deletions) and reading or
+// deleting clients, which open nothing sealed. On SQLite none of them
+// generates a key as a side effect. Commands that do open sealed values are
+// still refused without one.
 func TestMigrateWithoutSecretsKey(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b *backendFixture) {
@@ -128,12 +132,39 @@ func TestMigrateWithoutSecretsKey(t *testing.T) {
 		if !strings.Contains(stdout, "vera") {
 			t.Errorf("users list: %q", stdout)
 		}
+		// A public client has no secret: registering it needs no key either
+		// (clients create still asks for one, for every client).
+		db, err := openDatabase(t.Context(), &b.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = (&clients.Service{Store: db}).Create(t.Context(), clients.Registration{
+			ID: "card", Name: "Card", Public: true, RedirectURIs: []string{"https://card.example.org/cb"},
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range [][]string{
+			{"users", "unlock", "vera", "--reason", "checked"},
+			{"users", "reset-mfa", "vera", "--reason", "lost phone"},
+			{"clients", "list"},
+			{"clients", "show", "card"},
+			{"clients", "delete", "card"},
+		} {
+			stdout, stderr, code := run("", cmd...)
+			wantOK(t, code, stdout, stderr)
+		}
 		// Nothing generated a key: no command needed one.
 		if exists(filepath.Join(env["PROPUSK_DATA_DIR"], "secrets.key")) {
 			t.Error("a command that seals nothing generated a secrets key")
 		}
 		if b.name == "postgres" {
-			for _, cmd := range [][]string{{"clients", "list"}, {"keys", "list"}, {"users", "unlock", "vera", "--reason", "checked"}} {
+			for _, cmd := range [][]string{
+				{"clients", "create", "--name", "Card", "--redirect-uri", "https://card.example.org/cb"},
+				{"clients", "rotate-secret", "card"},
+				{"keys", "list"},
+			} {
 				_, stderr, code := run("", cmd...)
 				wantFail(t, code, stderr, exitUsage, "propusk "+cmd[0]+": ", "PostgreSQL needs a secrets key")
 			}

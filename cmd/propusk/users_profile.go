@@ -56,57 +56,68 @@ func (pf *profileFlags) given() []string {
 	return names
 }
 
-// over returns cur's profile with the given flags applied, and the names of
-// the fields they change (as in the --json output).
-func (pf *profileFlags) over(cur store.Account) (accounts.Profile, []string) {
-	p := profileOf(cur)
-	var fields []string
-	set := func(field string, dst *string, v string) {
-		if *dst != v {
-			fields = append(fields, field)
-		}
-		*dst = v
-	}
+// onto applies the given flags to p, a stored profile, and nothing else:
+// fields not named on the command line keep what p holds.
+func (pf *profileFlags) onto(p accounts.Profile) accounts.Profile {
 	for _, name := range pf.given() {
 		switch name {
 		case "kind":
-			k := string(p.Kind)
-			set("kind", &k, pf.kind)
-			p.Kind = accounts.Kind(k)
+			p.Kind = accounts.Kind(pf.kind)
 		case "assurance":
-			a := string(p.Assurance)
-			set("assurance", &a, pf.assurance)
-			p.Assurance = accounts.Assurance(a)
+			p.Assurance = accounts.Assurance(pf.assurance)
 		case "email":
-			set("email", &p.Email, pf.p.Email)
+			p.Email = pf.p.Email
 		case "phone":
-			set("phone", &p.Phone, pf.p.Phone)
+			p.Phone = pf.p.Phone
 		case "given-name":
-			set("given_name", &p.GivenName, pf.p.GivenName)
+			p.GivenName = pf.p.GivenName
 		case "family-name":
-			set("family_name", &p.FamilyName, pf.p.FamilyName)
+			p.FamilyName = pf.p.FamilyName
 		case "middle-name":
-			set("middle_name", &p.MiddleName, pf.p.MiddleName)
+			p.MiddleName = pf.p.MiddleName
 		case "given-name-latin":
-			set("given_name_latin", &p.GivenNameLatin, pf.p.GivenNameLatin)
+			p.GivenNameLatin = pf.p.GivenNameLatin
 		case "family-name-latin":
-			set("family_name_latin", &p.FamilyNameLatin, pf.p.FamilyNameLatin)
+			p.FamilyNameLatin = pf.p.FamilyNameLatin
 		case "middle-name-latin":
-			set("middle_name_latin", &p.MiddleNameLatin, pf.p.MiddleNameLatin)
+			p.MiddleNameLatin = pf.p.MiddleNameLatin
 		case "birthdate":
-			set("birthdate", &p.Birthdate, pf.p.Birthdate)
+			p.Birthdate = pf.p.Birthdate
 		case "residence":
-			set("country_of_residence", &p.CountryOfResidence, pf.p.CountryOfResidence)
+			p.CountryOfResidence = pf.p.CountryOfResidence
 		case "locale":
-			set("locale", &p.Locale, pf.p.Locale)
+			p.Locale = pf.p.Locale
 		case "citizenship":
-			if !slices.Equal(p.Citizenships, pf.citizenships) {
-				fields = append(fields, "citizenships")
-			}
 			p.Citizenships = slices.Clone(pf.citizenships)
 		}
 	}
-	return p, fields
+	return p
+}
+
+// changedFields names the fields (as in the --json output) in which two
+// normalised profiles differ.
+func changedFields(old, p accounts.Profile) []string {
+	var fields []string
+	diff := func(field string, changed bool) {
+		if changed {
+			fields = append(fields, field)
+		}
+	}
+	diff("email", old.Email != p.Email)
+	diff("phone", old.Phone != p.Phone)
+	diff("kind", old.Kind != p.Kind)
+	diff("given_name", old.GivenName != p.GivenName)
+	diff("family_name", old.FamilyName != p.FamilyName)
+	diff("middle_name", old.MiddleName != p.MiddleName)
+	diff("given_name_latin", old.GivenNameLatin != p.GivenNameLatin)
+	diff("family_name_latin", old.FamilyNameLatin != p.FamilyNameLatin)
+	diff("middle_name_latin", old.MiddleNameLatin != p.MiddleNameLatin)
+	diff("birthdate", old.Birthdate != p.Birthdate)
+	diff("citizenships", !slices.Equal(old.Citizenships, p.Citizenships))
+	diff("country_of_residence", old.CountryOfResidence != p.CountryOfResidence)
+	diff("locale", old.Locale != p.Locale)
+	diff("assurance", old.Assurance != p.Assurance)
+	return fields
 }
 
 // profileOf is the person data of a stored account, as accounts.Profile
@@ -133,8 +144,14 @@ func applyProfile(p accounts.Profile, a *store.Account) {
 // cmdUsersUpdate runs "users update": it changes the named profile fields
 // and records an e-mail address an operator checked elsewhere
 // (--email-verified), in one transaction with its audit events. A new
-// address is unverified unless --email-verified is given with it: the check
-// was of the old one.
+// address is unverified unless --email-verified is given with it, and a new
+// phone number is unverified: the check was of the old one.
+//
+// Everything is decided in the updater, from the row as locked there: a
+// profile built from an earlier read would write back that read's values
+// over a change made meanwhile (by the person on the account page, or
+// another operator), unaudited, and would keep email_verified that was
+// set meanwhile for the old address.
 func (a *app) cmdUsersUpdate(ctx context.Context, fs *flag.FlagSet, c *Config, asJSON *bool, args []string) error {
 	var pf profileFlags
 	pf.register(fs)
@@ -160,25 +177,43 @@ func (a *app) cmdUsersUpdate(ctx context.Context, fs *flag.FlagSet, c *Config, a
 		if err != nil {
 			return err
 		}
-		p, fields := pf.over(cur)
-		p, err = p.Normalize()
-		if err != nil {
-			return usageError{err}
-		}
-		verified := cur.EmailVerified
-		switch {
-		case verifiedGiven:
-			verified = pf.emailVerified
-		case p.Email != cur.Email:
-			verified = false
-		}
-		if verified && p.Email == "" {
-			return usagef("--email-verified: account %s has no e-mail address (give --email)", cur.Username)
-		}
-		var acc store.Account
+		var (
+			acc           store.Account
+			fields        []string // changed profile fields
+			emailVerified bool     // email_verified set or withdrawn
+		)
 		err = db.InTx(ctx, func(ctx context.Context) error {
-			acc, err = db.UpdateAccount(ctx, cur.ID, func(acc store.Account) (store.Account, error) {
+			acc, err = db.UpdateAccount(ctx, cur.ID, func(old store.Account) (store.Account, error) {
+				// The updater may run twice: nothing carries over.
+				fields, emailVerified = nil, false
+				p, err := pf.onto(profileOf(old)).Normalize()
+				if err != nil {
+					return old, usageError{err}
+				}
+				fields = changedFields(profileOf(old), p)
+				acc := old
 				applyProfile(p, &acc)
+				emailChanged := acc.Email != old.Email
+				switch {
+				case verifiedGiven:
+					acc.EmailVerified = pf.emailVerified
+				case emailChanged:
+					acc.EmailVerified = false
+				}
+				if acc.EmailVerified && acc.Email == "" {
+					return old, usagef("--email-verified: account %s has no e-mail address (give --email)", old.Username)
+				}
+				if acc.Phone != old.Phone && old.PhoneVerified {
+					// The check was of the old number.
+					acc.PhoneVerified = false
+					fields = append(fields, "phone_verified")
+				}
+				// A check recorded for a new address is a new check, even if
+				// the old address was verified too.
+				emailVerified = acc.EmailVerified != old.EmailVerified || acc.EmailVerified && emailChanged
+				if len(fields) == 0 && !emailVerified {
+					return old, nil
+				}
 				acc.UpdatedAt = timeNow()
 				return acc, nil
 			})
@@ -191,10 +226,10 @@ func (a *app) cmdUsersUpdate(ctx context.Context, fs *flag.FlagSet, c *Config, a
 					return err
 				}
 			}
-			if verified != cur.EmailVerified || verifiedGiven {
-				acc, err = a.setEmailVerified(ctx, db, acc.ID, verified)
+			if emailVerified {
+				return a.audit(ctx, db, "account.email_verified", acc.ID, map[string]string{"email_verified": strconv.FormatBool(acc.EmailVerified)})
 			}
-			return err
+			return nil
 		})
 		if err != nil {
 			return storeErr(err, "update account")
@@ -202,7 +237,7 @@ func (a *app) cmdUsersUpdate(ctx context.Context, fs *flag.FlagSet, c *Config, a
 		if *asJSON {
 			return writeJSON(a.stdout, toAccountJSON(acc))
 		}
-		if verified != cur.EmailVerified {
+		if emailVerified {
 			fields = append(fields, "email_verified")
 		}
 		if len(fields) == 0 {

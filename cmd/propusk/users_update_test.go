@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/propusk/propusk/store"
 )
 
 // holdAccountRow runs change on the account row in an open PostgreSQL
@@ -70,11 +72,10 @@ func holdAccountRow(t *testing.T, b *backendFixture, change string, during func(
 	<-done
 }
 
-// TestUsersUpdateConcurrentChange: users update builds the new profile from
-// the account as read before its transaction and writes every field of it
-// inside, ignoring the row UpdateAccount hands its updater. A change made
-// meanwhile is then either silently reverted (no audit event says so) or,
-// for email_verified, kept for an address nobody checked.
+// TestUsersUpdateConcurrentChange: users update must build the new profile
+// from the row UpdateAccount hands its updater, not from an earlier read.
+// Otherwise a change made meanwhile is silently reverted (no audit event
+// says so) or, for email_verified, kept for an address nobody checked.
 func TestUsersUpdateConcurrentChange(t *testing.T) {
 	t.Parallel()
 	b := newPostgres(t)
@@ -128,9 +129,9 @@ func TestUsersUpdateConcurrentChange(t *testing.T) {
 	})
 }
 
-// TestUsersUpdateAuditsOnlyChanges: the changed fields are compared before
-// normalisation, so a value given in another spelling of what is stored is
-// audited (and reported) as a change although nothing changed.
+// TestUsersUpdateAuditsOnlyChanges: a value given in another spelling of
+// what is stored is no change: compared before normalisation, it was
+// audited (and reported) as one.
 func TestUsersUpdateAuditsOnlyChanges(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b *backendFixture) {
@@ -166,10 +167,10 @@ func TestUsersUpdateAuditsOnlyChanges(t *testing.T) {
 	})
 }
 
-// TestSecondFactorAdminWithoutSecretsKey: users unlock and users reset-mfa
+// TestAdminCommandsWithoutSecretsKey: users unlock and users reset-mfa
 // open nothing sealed (they clear counters and delete rows), nor do clients
-// list and show, yet on PostgreSQL they are refused without the secrets key
-// (issue 12 point 6: only commands that open sealed values need it).
+// list, show and delete: on PostgreSQL they must work without the secrets
+// key (issue 12 point 6: only commands that open sealed values need it).
 func TestAdminCommandsWithoutSecretsKey(t *testing.T) {
 	t.Parallel()
 	b := newPostgres(t)
@@ -183,10 +184,58 @@ func TestAdminCommandsWithoutSecretsKey(t *testing.T) {
 		{"users", "reset-mfa", "vera", "--reason", "lost phone"},
 		{"clients", "list"},
 		{"clients", "show", "card"},
+		{"clients", "delete", "card"},
 	} {
 		stdout, stderr, code := runCLI(t, env, "", append(cmd, b.args...)...)
 		if code != exitOK {
 			t.Errorf("propusk %s without the secrets key: exit %d: %s%s", strings.Join(cmd, " "), code, stdout, stderr)
 		}
 	}
+}
+
+// TestUsersUpdatePhoneUnverified: phone_verified is about the number that
+// was checked; a new number is unchecked, the same one written differently
+// is not new.
+func TestUsersUpdatePhoneUnverified(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b *backendFixture) {
+		stdout, stderr, code := b.run(t, "a long enough password\n", "users", "create", "--username", "anna", "--kind", "foreign_national",
+			"--phone", "+79991234567", "--password-stdin")
+		wantOK(t, code, stdout, stderr)
+		var acc accountJSON
+		b.mustJSON(t, &acc, "users", "show", "anna", "--json")
+		db, err := openDatabase(t.Context(), &b.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		// No command records a phone check yet: the web's SMS check would.
+		if _, err := db.UpdateAccount(t.Context(), acc.ID, func(a store.Account) (store.Account, error) {
+			a.PhoneVerified = true
+			return a, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		show := func() accountJSON {
+			var a accountJSON
+			b.mustJSON(t, &a, "users", "show", "anna", "--json")
+			return a
+		}
+		stdout, stderr, code = b.run(t, "", "users", "update", "anna", "--phone", "+7 999 123 45 67")
+		wantOK(t, code, stdout, stderr)
+		if got := show(); !got.PhoneVerified {
+			t.Errorf("the same number, written differently, lost phone_verified: %+v", got)
+		}
+		stdout, stderr, code = b.run(t, "", "users", "update", "anna", "--phone", "+79997654321")
+		wantOK(t, code, stdout, stderr)
+		if !strings.Contains(stdout, ": phone, phone_verified") {
+			t.Errorf("users update --phone: %q", stdout)
+		}
+		if got := show(); got.PhoneVerified || got.Phone != "+79997654321" {
+			t.Errorf("a new number kept phone_verified: %+v", got)
+		}
+		if ev := auditOf(t, b, acc.ID, "account.updated"); len(ev) != 1 || ev[0].Details["fields"] != "phone,phone_verified" {
+			t.Errorf("account.updated events: %+v", ev)
+		}
+	})
 }
