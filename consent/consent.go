@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/propusk/propusk/store"
@@ -13,8 +15,22 @@ import (
 // Service remembers consent.
 type Service struct {
 	Store store.Consents
-	Now   func() time.Time
+	// Grants ends a client's access when consent is withdrawn (Withdraw):
+	// the same database as Store, so both happen in one transaction.
+	Grants Grants
+	Now    func() time.Time
 }
+
+// Grants is what Withdraw needs beyond Consents.
+type Grants interface {
+	store.Transactor
+	DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error)
+	AppendAudit(ctx context.Context, e store.AuditEvent) (int64, error)
+}
+
+// ErrNotGiven is Withdraw's answer when there is no remembered consent to
+// withdraw (another tab withdrew it first).
+var ErrNotGiven = errors.New("no remembered consent")
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -86,4 +102,42 @@ func (s *Service) Revoke(ctx context.Context, accountID, clientID string) error 
 		return fmt.Errorf("revoke consent: %w", err)
 	}
 	return nil
+}
+
+// Withdraw forgets the person's consent to the client and ends the
+// client's access: every token and code it holds for the person turns
+// inactive at once (introspection says so, a refresh is refused), not at
+// their expiry. Both happen in one transaction with the audit event
+// consent.withdrawn, so a failure leaves neither half done. ErrNotGiven
+// when there is no remembered consent; nothing changes then.
+func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr string) error {
+	err := s.Grants.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.Store.GetConsent(ctx, accountID, clientID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotGiven
+		}
+		if err != nil {
+			return err
+		}
+		// Another tab's withdrawal may commit between the read and this.
+		if err := s.Store.DeleteConsent(ctx, accountID, clientID); errors.Is(err, store.ErrNotFound) {
+			return ErrNotGiven
+		} else if err != nil {
+			return err
+		}
+		ended, err := s.Grants.DeactivateOAuthRecordsBySubjectAndClient(ctx, accountID, clientID)
+		if err != nil {
+			return err
+		}
+		_, err = s.Grants.AppendAudit(ctx, store.AuditEvent{
+			At: s.now(), Type: "consent.withdrawn", AccountID: accountID, ActorID: accountID,
+			ClientID: clientID, RemoteAddr: remoteAddr,
+			Details: map[string]string{"scopes": strings.Join(c.Scopes, " "), "tokens_ended": strconv.Itoa(ended)},
+		})
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrNotGiven) {
+		return fmt.Errorf("withdraw consent: %w", err)
+	}
+	return err
 }

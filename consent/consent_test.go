@@ -2,6 +2,7 @@ package consent_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -71,7 +72,7 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	clk := &clock{now: t0}
-	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Now: clk.Now}}
+	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Grants: db, Now: clk.Now}}
 }
 
 func (e *env) covers(t *testing.T, account, client string, scopes ...string) bool {
@@ -260,5 +261,94 @@ func TestSplit(t *testing.T) {
 	}
 	if a, _ := split("mail", "openid"); a != nil {
 		t.Fatalf("consent to card counted for mail: allowed %v", a)
+	}
+}
+
+// grant stores an active access token of account for client.
+func (e *env) grant(t *testing.T, sig, account, client string) {
+	t.Helper()
+	err := e.db.CreateOAuthRecord(t.Context(), store.OAuthRecord{
+		Kind: store.OAuthAccess, Signature: sig, RequestID: "req-" + sig, ClientID: client, Subject: account,
+		Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Data: []byte("sealed"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) active(t *testing.T, sig string) bool {
+	t.Helper()
+	r, err := e.db.GetOAuthRecord(t.Context(), store.OAuthAccess, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Active
+}
+
+func TestWithdraw(t *testing.T) {
+	e := newEnv(t)
+	e.remember(t, "anna", "card", "openid", "offline_access")
+	e.remember(t, "anna", "mail", "openid")
+	e.remember(t, "boris", "card", "openid")
+	e.grant(t, "anna-card", "anna", "card")
+	e.grant(t, "anna-mail", "anna", "mail")
+	e.grant(t, "boris-card", "boris", "card")
+
+	if err := e.svc.Withdraw(t.Context(), "anna", "card", "192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	if e.covers(t, "anna", "card", "openid") {
+		t.Error("still covered after Withdraw: the next sign-in would not ask")
+	}
+	if e.active(t, "anna-card") {
+		t.Error("anna's token for card still active after Withdraw")
+	}
+	if !e.covers(t, "anna", "mail", "openid") || !e.covers(t, "boris", "card", "openid") ||
+		!e.active(t, "anna-mail") || !e.active(t, "boris-card") {
+		t.Error("Withdraw touched another client's or another person's consent or tokens")
+	}
+	ev, err := e.db.ListAudit(t.Context(), store.AuditFilter{AccountID: "anna", Type: "consent.withdrawn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.AuditEvent{ID: ev[0].ID, At: t0, Type: "consent.withdrawn", AccountID: "anna", ActorID: "anna",
+		ClientID: "card", RemoteAddr: "192.0.2.7", Details: map[string]string{"scopes": "offline_access openid", "tokens_ended": "1"}}
+	if len(ev) != 1 || !reflect.DeepEqual(ev[0], want) {
+		t.Fatalf("audit:\n got %+v\nwant [%+v]", ev, want)
+	}
+
+	// Again (a second tab), or what was never given: nothing to withdraw,
+	// nothing audited.
+	for _, ac := range [][2]string{{"anna", "card"}, {"boris", "mail"}} {
+		if err := e.svc.Withdraw(t.Context(), ac[0], ac[1], ""); !errors.Is(err, consent.ErrNotGiven) {
+			t.Errorf("Withdraw(%s, %s) = %v, want ErrNotGiven", ac[0], ac[1], err)
+		}
+	}
+	if ev, _ := e.db.ListAudit(t.Context(), store.AuditFilter{Type: "consent.withdrawn"}); len(ev) != 1 {
+		t.Errorf("%d consent.withdrawn events, want 1", len(ev))
+	}
+}
+
+// failingAudit refuses to write the audit log.
+type failingAudit struct{ *sqlite.DB }
+
+var errAuditDown = errors.New("audit log unavailable")
+
+func (failingAudit) AppendAudit(context.Context, store.AuditEvent) (int64, error) {
+	return 0, errAuditDown
+}
+
+// A withdrawal that cannot be audited does not happen by half: the consent
+// and the tokens stay as they were.
+func TestWithdrawIsOneTransaction(t *testing.T) {
+	e := newEnv(t)
+	e.remember(t, "anna", "card", "openid")
+	e.grant(t, "anna-card", "anna", "card")
+	svc := &consent.Service{Store: e.db, Grants: failingAudit{e.db}, Now: e.clk.Now}
+	if err := svc.Withdraw(t.Context(), "anna", "card", ""); !errors.Is(err, errAuditDown) {
+		t.Fatalf("Withdraw = %v, want the audit error", err)
+	}
+	if !e.covers(t, "anna", "card", "openid") || !e.active(t, "anna-card") {
+		t.Error("a failed withdrawal deleted the consent or ended the tokens")
 	}
 }

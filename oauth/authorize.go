@@ -33,15 +33,15 @@ var ErrUnmetAuthenticationRequirements = &fosite.RFC6749Error{
 // authzParams are the OpenID Connect request parameters Propusk interprets
 // itself (fosite only validates their syntax, or not at all).
 type authzParams struct {
-	prompt      map[string]bool
-	maxAge      time.Duration // < 0: none
-	req         requirement
+	prompt map[string]bool
+	maxAge time.Duration // < 0: none
+	req    requirement
 	// subject is the person the request is for, when it names one: the
 	// id_token_hint's sub, or a sub value asked for in the claims
 	// parameter (OIDC Core §5.5.1: no tokens for anyone else).
-	subject string
-	loginHint   string
-	claims      claimsRequest
+	subject   string
+	loginHint string
+	claims    claimsRequest
 }
 
 // params reads and checks them; errors are invalid_request (or

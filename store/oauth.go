@@ -68,6 +68,11 @@ type OAuthRecords interface {
 	// subject (an account ID) inactive, of every kind, and says how many it
 	// changed: a disabled account's tokens and codes stop working at once.
 	DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error)
+	// DeactivateOAuthRecordsBySubjectAndClient turns every active row
+	// issued to subject for clientID inactive, of every kind, and says how
+	// many it changed: a person who withdraws consent ends that client's
+	// access, and only that client's.
+	DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error)
 	// DeleteExpiredOAuthRecords removes at most limit rows whose ExpiresAt
 	// is before before, and says how many it removed. The sweeper calls it
 	// in a loop; it is never on a request path.

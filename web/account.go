@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/consent"
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
@@ -81,6 +82,13 @@ func (h *Handler) mountAccount(r *mux.Router) {
 	post("/account/authenticators/remove", h.accountRemove)
 	post("/account/recovery-codes", h.accountRecoveryCodes)
 	post("/account/password", h.accountPassword)
+	post("/account/services/withdraw", h.accountWithdraw)
+}
+
+// ClientNames looks relying parties up by ID (store.Clients), for the
+// names of the services the person allowed.
+type ClientNames interface {
+	GetClient(ctx context.Context, id string) (store.Client, error)
 }
 
 // signedIn returns the person's live session and account; ok false means
@@ -208,12 +216,32 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 		h.signIn(w, r, "/account")
 		return
 	}
-	notice := ""
+	view := AccountView{}
 	switch n := r.URL.Query().Get("notice"); n {
 	case "added", "removed", "password_changed", "codes_created":
-		notice = "account.notice." + n
+		view.NoticeKey = "account.notice." + n
+	case "withdrawn":
+		// Named only while true: a registered client the person has no
+		// remembered consent for (an old link after consenting again says
+		// nothing).
+		id := r.URL.Query().Get("client")
+		c, err := h.Clients.GetClient(r.Context(), id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.fail(w, r, nil, err)
+			return
+		}
+		if err == nil {
+			given, err := h.Consents.Covers(r.Context(), acct.ID, id, nil)
+			if err != nil {
+				h.fail(w, r, nil, err)
+				return
+			}
+			if !given {
+				view.NoticeKey, view.NoticeArg = "account.notice.withdrawn", c.Name
+			}
+		}
 	}
-	h.renderAccount(w, r, bs, acct, AccountView{NoticeKey: notice}, http.StatusOK)
+	h.renderAccount(w, r, bs, acct, view, http.StatusOK)
 }
 
 func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store.BrowserSession, acct store.Account, view AccountView, status int) {
@@ -237,6 +265,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store
 		h.fail(w, r, nil, err)
 		return
 	}
+	if view.Services, err = h.allowedServices(ctx, acct.ID); err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
 	view.Username = acct.Username
 	view.Name = strings.TrimSpace(acct.GivenName + " " + acct.FamilyName)
 	view.FreshSignIn = h.fresh(bs)
@@ -244,6 +276,48 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store
 	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), AccountPage, view); err != nil {
 		h.Logger.ErrorContext(ctx, "render account page", "err", err)
 	}
+}
+
+// allowedServices lists the person's remembered consents with the
+// clients' names.
+func (h *Handler) allowedServices(ctx context.Context, accountID string) ([]ServiceView, error) {
+	consents, err := h.Consents.List(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ServiceView
+	for _, c := range consents {
+		cl, err := h.Clients.GetClient(ctx, c.ClientID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted meanwhile: its consents go with it
+		}
+		if err != nil {
+			return nil, err
+		}
+		sv := ServiceView{ClientID: c.ClientID, Name: cl.Name, Since: c.CreatedAt.Format(time.DateOnly)}
+		for _, sc := range scopeDisplayOrder(c.Scopes) {
+			sv.Scopes = append(sv.Scopes, ScopeView{Name: sc})
+		}
+		out = append(out, sv)
+	}
+	return out, nil
+}
+
+// scopeDisplayOrder puts openid first and offline_access last, keeping
+// the rest in order: offline_access's text speaks of "this data".
+func scopeDisplayOrder(scopes []string) []string {
+	rank := func(s string) int {
+		switch s {
+		case "openid":
+			return 0
+		case "offline_access":
+			return 2
+		}
+		return 1
+	}
+	out := slices.Clone(scopes)
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
+	return out
 }
 
 // accountLanguage is the account pages' language: the person's choice on
@@ -431,4 +505,30 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Logger.InfoContext(ctx, "password changed", "account_id", acct.ID, "other_sessions_ended", ended)
 	http.Redirect(w, r, "/account?notice=password_changed", http.StatusSeeOther)
+}
+
+// accountWithdraw withdraws a remembered consent: the service's tokens
+// for the person end at once and the next sign-in asks again. It only
+// takes access away, so a session of any age may do it (a person at a
+// shared computer must be able to cut a service off without the password
+// or the phone); the form token still stops another site from doing it.
+func (h *Handler) accountWithdraw(w http.ResponseWriter, r *http.Request) {
+	_, acct, ok := h.accountPost(w, r, false)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	id := r.PostFormValue("client")
+	err := h.Consents.Withdraw(ctx, acct.ID, id, clientAddr(r))
+	if errors.Is(err, consent.ErrNotGiven) {
+		// Withdrawn already (another tab): the page shows what is left.
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	h.Logger.InfoContext(ctx, "consent withdrawn", "account_id", acct.ID, "client_id", id)
+	http.Redirect(w, r, "/account?notice=withdrawn&client="+url.QueryEscape(id), http.StatusSeeOther)
 }

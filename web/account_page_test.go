@@ -248,3 +248,58 @@ func TestAccountPageAsksForAFreshSignIn(t *testing.T) {
 		}
 	}
 }
+
+// The services the person allowed: each named, with what it receives,
+// since when, and its own withdraw form; a line saying there are none
+// otherwise.
+func TestAccountPageServices(t *testing.T) {
+	rd := newRenderer(t)
+	raw := rawKeyPattern(t)
+	for _, lang := range SupportedLanguages() {
+		what := "account/" + lang.String() + " with services"
+		v := sampleAccountView()
+		v.Services = []ServiceView{
+			{ClientID: "card-1", Name: "Compatriot <card>", Since: "2025-04-05",
+				Scopes: []ScopeView{{"openid"}, {"profile"}, {"offline_access"}}},
+			{ClientID: "mail&2", Name: "Консульство", Since: "2025-05-06", Scopes: []ScopeView{{"openid"}, {"payments:read"}}},
+		}
+		body := accountPage(t, rd, raw, lang, v)
+		wantIn(t, what, body,
+			`<h2 id="services-heading">`+text(lang, "account.services.heading")+`</h2>`,
+			text(lang, "account.services.explain"),
+			`<strong id="service-0">Compatriot &lt;card&gt;</strong>`,
+			`<strong id="service-1">Консульство</strong>`,
+			text(lang, "account.services.since", "2025-04-05"), text(lang, "account.services.since", "2025-05-06"),
+			`<li>`+text(lang, "scope.openid")+`</li>`+"\n"+`<li>`+text(lang, "scope.profile")+`</li>`+"\n"+`<li>`+text(lang, "scope.offline_access")+`</li>`,
+			`<li>`+text(lang, "scope.unknown", "payments:read")+`</li>`,
+			`<form method="post" action="/account/services/withdraw">`+"\n"+`<input type="hidden" name="csrf" value="csrf-&lt;1&gt;">`+"\n"+`<input type="hidden" name="client" value="card-1">`,
+			`<input type="hidden" name="client" value="mail&amp;2">`,
+			`aria-describedby="service-1 services-withdraw-hint">`+text(lang, "account.services.withdraw")+`</button>`,
+			`<p class="muted small" id="services-withdraw-hint">`+text(lang, "account.services.withdraw_hint")+`</p>`,
+		)
+		wantNotIn(t, what, body, text(lang, "account.services.none"))
+		if n := strings.Count(body, `action="/account/services/withdraw"`); n != 2 {
+			t.Errorf("%s: %d withdraw forms, want 2", what, n)
+		}
+		// Withdrawing only takes access away: no new sign-in asked for it.
+		v.FreshSignIn = false
+		body = accountPage(t, rd, raw, lang, v)
+		if rest := body[strings.Index(body, `id="services-heading"`):]; strings.Contains(rest, text(lang, "account.reauth")) {
+			t.Errorf("%s: the services section asks for a new sign-in", what)
+		}
+
+		what = "account/" + lang.String() + " without services"
+		body = accountPage(t, rd, raw, lang, sampleAccountView())
+		wantIn(t, what, body, `<h2 id="services-heading">`, `<p>`+text(lang, "account.services.none")+`</p>`)
+		wantNotIn(t, what, body, `action="/account/services/withdraw"`, text(lang, "account.services.explain"), `id="services-withdraw-hint"`)
+
+		what = "account/" + lang.String() + " after withdrawing"
+		v = sampleAccountView()
+		v.NoticeKey, v.NoticeArg = "account.notice.withdrawn", "Compatriot <card>"
+		body = accountPage(t, rd, raw, lang, v)
+		wantIn(t, what, body, `<p class="lead" role="status">`+text(lang, "account.notice.withdrawn", "Compatriot <card>")+`</p>`)
+		if !strings.Contains(body, "Compatriot &lt;card&gt;") || strings.Contains(body, "%!") {
+			t.Errorf("%s: the notice does not name the service:\n%s", what, body)
+		}
+	}
+}

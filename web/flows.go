@@ -55,6 +55,8 @@ type Handler struct {
 	Sessions *accounts.Sessions
 	Throttle *accounts.LoginThrottle
 	Consents *consent.Service
+	// Clients names the services on the account page.
+	Clients  ClientNames
 	Provider Provider
 	Logger   *slog.Logger
 	// SessionCookie names the SSO cookie; SecureCookies adds Secure (an

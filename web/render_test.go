@@ -53,7 +53,7 @@ func samples() []sample {
 		{"consent unknown scope", ConsentPage, ConsentView{FlowID: "f", CSRFToken: "c", ClientName: "Entry app",
 			Scopes: []ScopeView{{"openid"}, {"payments:read"}}}},
 		{"logout", LogoutPage, LogoutView{CSRFToken: "c", ClientName: "Compatriot card", State: "st",
-			PostLogoutRedirectURI: "https://card.example.org/", IDTokenHint: "eyJhbGciOi.x.y"}},
+			PostLogoutRedirectURI: "https://card.example.org/", ClientID: "card"}},
 		{"logout bare", LogoutPage, LogoutView{CSRFToken: "c"}},
 		{"logged out", LoggedOutPage, LoggedOutView{}},
 		{"form post", FormPostPage, FormPostView{Action: "https://card.example.org/callback",
@@ -87,6 +87,9 @@ func samples() []sample {
 		sample{"other browser, app", OtherBrowserPage, OtherBrowserView{}},
 		sample{"login stale", LoginPage, LoginView{FlowID: "f", CSRFToken: "c", Username: "anna", ErrorKey: "login.error.stale"}},
 		sample{"second factor stale", SecondFactorPage, SecondFactorView{FlowID: "f", CSRFToken: "c", ErrorKey: "mfa.error.stale"}},
+		sample{"account with services, after withdrawing one", AccountPage, AccountView{CSRFToken: "c", Username: "anna",
+			Services:  []ServiceView{{ClientID: "card", Name: "Compatriot card", Since: "2025-04-05", Scopes: allScopes}},
+			NoticeKey: "account.notice.withdrawn", NoticeArg: "Consulate"}},
 		sample{"account stale", AccountPage, AccountView{CSRFToken: "c", Username: "anna", ErrorKey: "account.error.stale", AuthenticatorName: "телефон"}},
 	)
 	for _, key := range []string{"mfa.error.malformed", "mfa.error.wrong", "mfa.error.replayed", "mfa.error.locked_hard"} {
@@ -241,16 +244,31 @@ func TestConsentPage(t *testing.T) {
 
 func TestLogoutAndFormPostPages(t *testing.T) {
 	rd := newRenderer(t)
-	body := render(t, rd, english, LogoutPage, LogoutView{CSRFToken: "c", State: "s&t", PostLogoutRedirectURI: "https://rp.example/bye", IDTokenHint: "h"}, "/").Body.String()
+	body := render(t, rd, english, LogoutPage, LogoutView{CSRFToken: "c", State: "s&t", PostLogoutRedirectURI: "https://rp.example/bye", ClientID: "card"}, "/").Body.String()
 	for _, want := range []string{
 		`<form method="post" action="/oauth2/sessions/logout">`,
 		`name="state" value="s&amp;t"`, `name="post_logout_redirect_uri" value="https://rp.example/bye"`,
-		`name="id_token_hint" value="h"`, `name="csrf" value="c"`,
+		`name="client_id" value="card"`, `name="csrf" value="c"`,
 		"Do you want to sign out of Propusk?",
 		`value="confirm"`, `value="cancel"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("logout page lacks %s", want)
+		}
+	}
+
+	// Signing out ends Propusk's own session only (there is no back-channel
+	// logout yet): the page must not promise more, and says so.
+	for _, lang := range SupportedLanguages() {
+		body := render(t, rd, lang, LogoutPage, LogoutView{CSRFToken: "c"}, "/").Body.String()
+		explain := text(lang, "logout.explain")
+		if !strings.Contains(body, "<p>"+explain+"</p>") {
+			t.Errorf("logout/%s lacks the explanation", lang)
+		}
+		promise := map[string]string{"en": "every service", "ru": "всех сервисов"}[lang.String()]
+		caveat := map[string]string{"en": "may keep you signed in", "ru": "вход может сохраниться"}[lang.String()]
+		if strings.Contains(explain, promise) || !strings.Contains(explain, caveat) {
+			t.Errorf("logout/%s: %q promises a sign-out of every service or does not say they may keep the person signed in", lang, explain)
 		}
 	}
 

@@ -66,7 +66,6 @@ type LogoutView struct {
 	ClientName            string // the relying party asking, "" if none
 	State                 string
 	PostLogoutRedirectURI string
-	IDTokenHint           string
 	ClientID              string
 }
 

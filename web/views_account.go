@@ -13,10 +13,12 @@ const AccountPage = "account"
 //	POST /account/recovery-codes          —               make a new set of recovery codes
 //	POST /account/password                current_password (autocomplete current-password),
 //	                                      new_password (autocomplete new-password)
+//	POST /account/services/withdraw       client          withdraw a remembered consent (the client's ID)
 //
 // Sign-out is a link to /oauth2/sessions/logout. Sensitive actions ask the
 // person to sign in again when the last sign-in is older than five
-// minutes; the page says so next to them (FreshSignIn false).
+// minutes; the page says so next to them (FreshSignIn false). Withdrawing
+// a consent only takes access away, so it needs no new sign-in.
 type AccountView struct {
 	CSRFToken string
 	Username  string
@@ -27,11 +29,16 @@ type AccountView struct {
 	// FreshSignIn is true while the last sign-in is recent enough for
 	// sensitive actions.
 	FreshSignIn bool
+	// Services are the relying parties the person allowed and asked to
+	// remember, so they are not asked again.
+	Services []ServiceView
 
 	// NoticeKey is a catalogue key of a success message ("" for none):
 	// account.notice.added, account.notice.removed,
-	// account.notice.password_changed.
+	// account.notice.password_changed, account.notice.withdrawn (with
+	// NoticeArg, the service's name).
 	NoticeKey string
+	NoticeArg string
 	// ErrorKey is a catalogue key of an error message ("" for none):
 	// account.error.password_wrong, account.error.name.
 	ErrorKey string
@@ -51,4 +58,15 @@ type AuthenticatorView struct {
 	Name     string
 	Added    string
 	LastUsed string
+}
+
+// ServiceView is one remembered consent on the account page: the relying
+// party's name, what it receives (described with catalogue key
+// "scope.<Name>", as on the consent page) and since when (YYYY-MM-DD). Its
+// withdraw form posts client (ClientID).
+type ServiceView struct {
+	ClientID string
+	Name     string
+	Scopes   []ScopeView
+	Since    string
 }

@@ -132,7 +132,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 	secure := strings.HasPrefix(issuer, "https://")
 	sessions := &accounts.Sessions{Store: db}
 	flows := &flow.Service{Store: db}
-	consents := &consent.Service{Store: db}
+	consents := &consent.Service{Store: db, Grants: db}
 	factors := &mfa.Service{Store: db, Ring: ring, RecoveryKey: recoveryKey}
 
 	provider := &oauth.Handler{
@@ -154,6 +154,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 		Sessions:      sessions,
 		Throttle:      &accounts.LoginThrottle{Store: db, DeviceKey: deviceKey},
 		Consents:      consents,
+		Clients:       db,
 		Provider:      provider,
 		Logger:        logger,
 		SessionCookie: oauth.SessionCookieName(secure),

@@ -65,6 +65,12 @@ func (db *DB) DeactivateOAuthRecordsBySubject(ctx context.Context, subject strin
 		`UPDATE oauth_records SET active = 0 WHERE subject = ? AND subject <> '' AND active`, subject)
 }
 
+// DeactivateOAuthRecordsBySubjectAndClient implements store.OAuthRecords.
+func (db *DB) DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error) {
+	return db.count(ctx, "deactivate the account's grants to a client",
+		`UPDATE oauth_records SET active = 0 WHERE subject = ? AND client_id = ? AND subject <> '' AND active`, subject, clientID)
+}
+
 // DeleteOAuthRecordsByRequest implements store.OAuthRecords.
 func (db *DB) DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID string) (int, error) {
 	return db.count(ctx, "delete "+kind+" records",

@@ -119,6 +119,57 @@ func testOAuthRecords(t *testing.T, newStore NewStore) {
 		must(t, err, "again")
 		equal(t, n, 0, "second time")
 	})
+	t.Run("DeactivateBySubjectAndClient", func(t *testing.T) {
+		s := withClient(t, newStore)
+		must(t, s.CreateClient(ctx(t), sampleClient("mail")), "create another client")
+		kinds := []string{store.OAuthCode, store.OAuthAccess, store.OAuthRefresh, store.OAuthPKCE, store.OAuthOIDC, store.OAuthPAR}
+		for _, kind := range kinds {
+			must(t, s.CreateOAuthRecord(ctx(t), sampleRecord(kind, "mine-"+kind, "req-1")), "create "+kind)
+			other := sampleRecord(kind, "other-subject-"+kind, "req-2")
+			other.Subject = "a2"
+			must(t, s.CreateOAuthRecord(ctx(t), other), "create another subject's "+kind)
+			other = sampleRecord(kind, "other-client-"+kind, "req-3")
+			other.ClientID = "mail"
+			must(t, s.CreateOAuthRecord(ctx(t), other), "create a1's "+kind+" for another client")
+		}
+		machine := sampleRecord(store.OAuthAccess, "machine", "req-4")
+		machine.Subject = "" // a client_credentials token of card
+		must(t, s.CreateOAuthRecord(ctx(t), machine), "create a client's own token")
+		must(t, s.DeactivateOAuthRecord(ctx(t), store.OAuthRefresh, "mine-"+store.OAuthRefresh), "rotate one")
+
+		n, err := s.DeactivateOAuthRecordsBySubjectAndClient(ctx(t), "a1", "card")
+		must(t, err, "deactivate a1's grants to card")
+		equal(t, n, len(kinds)-1, "active rows of a1 and card deactivated")
+		active := func(kind, sig string) bool {
+			t.Helper()
+			r, err := s.GetOAuthRecord(ctx(t), kind, sig)
+			must(t, err, "get "+sig)
+			return r.Active
+		}
+		for _, kind := range kinds {
+			if active(kind, "mine-"+kind) {
+				t.Fatalf("a1's %s for card still active", kind)
+			}
+			if !active(kind, "other-subject-"+kind) {
+				t.Fatalf("another subject's %s deactivated", kind)
+			}
+			if !active(kind, "other-client-"+kind) {
+				t.Fatalf("a1's %s for another client deactivated", kind)
+			}
+		}
+		if !active(store.OAuthAccess, "machine") {
+			t.Fatal("the client's own token deactivated")
+		}
+		n, err = s.DeactivateOAuthRecordsBySubjectAndClient(ctx(t), "", "card")
+		must(t, err, "empty subject")
+		equal(t, n, 0, "rows without a subject are never matched")
+		n, err = s.DeactivateOAuthRecordsBySubjectAndClient(ctx(t), "a1", "card")
+		must(t, err, "again")
+		equal(t, n, 0, "second time")
+		n, err = s.DeactivateOAuthRecordsBySubjectAndClient(ctx(t), "a1", "nobody")
+		must(t, err, "unknown client")
+		equal(t, n, 0, "unknown client")
+	})
 	t.Run("DeleteExpiredInBatches", func(t *testing.T) {
 		s := withClient(t, newStore)
 		for i := range 7 {
