@@ -90,3 +90,28 @@ func TestThrottleAccountConsecutiveFailuresBounded(t *testing.T) {
 		})
 	}
 }
+
+// The same bound for a known browser's wrong passwords: a device cookie
+// left with someone who once signed in (a shared computer, a thief of the
+// old password; the cookie lives a year and outlasts a password change)
+// gets DeviceAttempts a window on its own allowance, renewed every window,
+// before it falls back to the account's count.
+func TestThrottleKnownDeviceConsecutiveFailuresBounded(t *testing.T) {
+	th, _, clk := newThrottle(t)
+	device := th.KnownDevice("acct-anna", th.IssueDevice("acct-anna"))
+	end := clk.Now().Add(24 * time.Hour)
+	guesses := 0
+	for clk.Now().Before(end) {
+		d := reserve(t, th, "anna", otherAddr(guesses), device)
+		if d > 0 {
+			clk.Advance(d)
+			continue
+		}
+		guesses++
+		failAddress(t, th, otherAddr(guesses))
+		clk.Advance(time.Millisecond)
+	}
+	if guesses > 100 {
+		t.Errorf("%d wrong passwords checked on one account in a day from one known browser, want at most 100 consecutive", guesses)
+	}
+}
