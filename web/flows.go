@@ -244,7 +244,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return true, 0
 	}
 	if wait > 0 {
-		view.ErrorKey, view.WaitSeconds = "login.error.throttled", int(wait.Seconds()+0.999)
+		view.ErrorKey, view.WaitSeconds = "login.error.throttled", int((wait+time.Second-1)/time.Second)
 		w.Header().Set("Retry-After", view.waitHeader())
 		return false, http.StatusTooManyRequests
 	}
