@@ -12,6 +12,7 @@ import (
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/internal/token"
+	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
 
@@ -21,6 +22,12 @@ type pausedThrottles struct {
 	store.Throttles
 	left time.Duration
 }
+
+func (p pausedThrottles) HitThrottle(context.Context, string, time.Time, time.Duration) (int, error) {
+	return 1, nil
+}
+
+func (p pausedThrottles) UnhitThrottle(context.Context, string, time.Time) error { return nil }
 
 func (p pausedThrottles) ThrottleCount(context.Context, string, time.Time) (int, time.Time, error) {
 	return 0, time.Time{}, nil
@@ -57,3 +64,22 @@ func TestPostLoginWaitRoundsUp(t *testing.T) {
 }
 
 func strconvItoa(n int) string { return LoginView{WaitSeconds: n}.waitHeader() }
+
+// The second factor's lock-out wait is measured on the handler's clock
+// (the one mfa.Service locked with), not the wall clock, and rounded up
+// like the sign-in's: time.Until against an injected clock told nonsense,
+// and int(s+0.999) said 0 s for a wait under a millisecond.
+func TestSecondFactorLockWaitRoundsUp(t *testing.T) {
+	now := time.Date(2020, 3, 1, 12, 0, 0, 0, time.UTC) // far from the wall clock
+	for left, want := range map[time.Duration]int{
+		500 * time.Microsecond:                    1,
+		2*time.Second + 500*time.Microsecond:      3,
+		30 * time.Second:                          30,
+		-time.Second /* ended while answering */ : 1,
+	} {
+		key, wait, status, ok := mfaError(&mfa.LockedError{Until: now.Add(left)}, now)
+		if key != "mfa.error.locked" || wait != want || status != http.StatusTooManyRequests || !ok {
+			t.Errorf("locked for %v more: %q, %d s, %d, %t; want mfa.error.locked, %d s, 429", left, key, wait, status, ok, want)
+		}
+	}
+}
