@@ -83,3 +83,29 @@ func TestSecondFactorLockWaitRoundsUp(t *testing.T) {
 		}
 	}
 }
+
+// lockedThrottles says every account already has AccountFailures
+// consecutive failures, for an hour more.
+type lockedThrottles struct{ pausedThrottles }
+
+func (lockedThrottles) ThrottleCount(_ context.Context, _ string, now time.Time) (int, time.Time, error) {
+	return accounts.AccountFailures, now.Add(time.Hour), nil
+}
+
+// An account that refuses unknown browsers says how to get in, not "try
+// again in 3600 seconds"; Retry-After still tells a client how long.
+func TestPostLoginLockedAccount(t *testing.T) {
+	h := &Handler{Throttle: &accounts.LoginThrottle{Store: lockedThrottles{}}}
+	csrf := token.New()
+	f := &flow.Flow{Flow: store.Flow{CSRFHash: token.Hash(csrf)}}
+	form := url.Values{"username": {"anna"}, "password": {"guess"}, "csrf": {csrf}}
+	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	view := &LoginView{}
+	done, status := h.postLogin(w, r, f, FlowDetails{}, view)
+	if done || status != http.StatusTooManyRequests || view.ErrorKey != "login.error.locked" || view.WaitSeconds != 0 || w.Header().Get("Retry-After") != "3600" {
+		t.Errorf("locked account: done %t, status %d, view %+v, Retry-After %q; want the page with login.error.locked, 429, Retry-After 3600",
+			done, status, view, w.Header().Get("Retry-After"))
+	}
+}
