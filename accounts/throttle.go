@@ -9,24 +9,32 @@ import (
 	"github.com/propusk/propusk/store"
 )
 
-// Password-attempt limits, per window. Per address they stop one client
-// spraying many accounts: a wall until the window ends. Per account they
-// stop guessing one person's password, but as a slowdown, not a wall:
-// after AccountAttempts attempts each further one waits FirstDelay,
-// doubling up to MaxDelay, so anyone who knows a username cannot keep its
-// owner out (targeted lock-out). A browser the person has signed in from
-// before (a device cookie, NIST SP 800-63B §5.2.2) is not held back by the
-// account's count at all; it has its own allowance, DeviceAttempts, so a
-// stolen device cookie is not a free pass either. The account key is the
-// normalised username as typed, whether or not such an account exists, so
-// the limit behaves the same for both and reveals nothing.
+// Password-attempt limits. Per address they stop one client spraying many
+// accounts: AddressAttempts wrong passwords, then a wall until the
+// AttemptWindow that counted them ends. Per account they bound online
+// guessing at one person's password as NIST SP 800-63B-4 §3.2.2 asks (at
+// most 100 consecutive failed attempts): the account counts its
+// consecutive failures, forgotten only by a successful sign-in or after
+// FailureWindow. From an unknown browser the first AccountAttempts go at
+// once; each further one waits FirstDelay, doubling up to MaxDelay (a
+// slowdown: whoever knows a username cannot keep its owner out for long);
+// at AccountFailures unknown browsers are refused outright. A browser the
+// person has signed in from before (a device cookie, SP 800-63B-4 §3.2.2)
+// is held back by neither the address nor the account: it has its own
+// allowance, DeviceAttempts consecutive failures, after which it is one
+// more unknown browser, so a stolen device cookie is not a free pass. The
+// account key is the normalised username as typed, whether or not such
+// an account exists, so the limits behave the same for both and reveal
+// nothing.
 const (
 	AccountAttempts = 5
+	AccountFailures = 100
 	AddressAttempts = 30
 	DeviceAttempts  = 10
 	AttemptWindow   = 15 * time.Minute
+	FailureWindow   = 30 * 24 * time.Hour
 	FirstDelay      = time.Second
-	MaxDelay        = time.Minute
+	MaxDelay        = 15 * time.Minute
 )
 
 // LoginThrottle counts password attempts in the database, so the limits
@@ -34,9 +42,11 @@ const (
 type LoginThrottle struct {
 	Store           store.Throttles
 	AccountAttempts int           // 0: AccountAttempts
+	AccountFailures int           // 0: AccountFailures
 	AddressAttempts int           // 0: AddressAttempts
 	DeviceAttempts  int           // 0: DeviceAttempts
-	Window          time.Duration // 0: AttemptWindow
+	Window          time.Duration // the address's; 0: AttemptWindow
+	FailureWindow   time.Duration // the account's and device's; 0: FailureWindow
 	MaxDelay        time.Duration // 0: MaxDelay
 	// DeviceKey signs device cookies (IssueDevice); every node must share
 	// it. Without one no browser is known and every one is slowed alike.
@@ -45,8 +55,8 @@ type LoginThrottle struct {
 }
 
 type limits struct {
-	acct, addr, device int
-	window, maxDelay   time.Duration
+	acct, failures, addr, device int
+	window, failWindow, maxDelay time.Duration
 }
 
 func (t *LoginThrottle) now() time.Time {
@@ -65,19 +75,26 @@ func orDefault[T int | time.Duration](v, def T) T {
 
 func (t *LoginThrottle) limits() limits {
 	return limits{
-		acct:     orDefault(t.AccountAttempts, AccountAttempts),
-		addr:     orDefault(t.AddressAttempts, AddressAttempts),
-		device:   orDefault(t.DeviceAttempts, DeviceAttempts),
-		window:   orDefault(t.Window, AttemptWindow),
-		maxDelay: orDefault(t.MaxDelay, MaxDelay),
+		acct:       orDefault(t.AccountAttempts, AccountAttempts),
+		failures:   orDefault(t.AccountFailures, AccountFailures),
+		addr:       orDefault(t.AddressAttempts, AddressAttempts),
+		device:     orDefault(t.DeviceAttempts, DeviceAttempts),
+		window:     orDefault(t.Window, AttemptWindow),
+		failWindow: orDefault(t.FailureWindow, FailureWindow),
+		maxDelay:   orDefault(t.MaxDelay, MaxDelay),
 	}
 }
 
-// pause is the wait after the n-th attempt on an account in a window:
-// none for the first acct-1, then FirstDelay doubling up to maxDelay.
+// pause is the wait after the n-th consecutive failure on an account: none
+// for the first acct-1, then FirstDelay doubling up to maxDelay, and from
+// the failures-th on the rest of the window (the store ends a pause with
+// its window).
 func (l limits) pause(n int) time.Duration {
-	if n < l.acct {
+	switch {
+	case n < l.acct:
 		return 0
+	case n >= l.failures:
+		return l.failWindow
 	}
 	return min(FirstDelay<<min(n-l.acct, 30), l.maxDelay)
 }
@@ -106,82 +123,128 @@ func addressKey(addr string) string {
 
 func deviceKey(device string) string { return "login:device:" + device }
 
-// waitFor is how long key's window still runs once max attempts were
-// counted in it; 0 below max.
-func (t *LoginThrottle) waitFor(ctx context.Context, key string, max int, now time.Time) (time.Duration, error) {
-	n, end, err := t.Store.ThrottleCount(ctx, key, now)
-	if err != nil {
-		return 0, fmt.Errorf("read attempt counter: %w", err)
-	}
-	if n >= max {
-		return end.Sub(now), nil
-	}
-	return 0, nil
+// A Reservation is Reserve's answer: whether the password may be checked
+// now, and what was counted for it, for Succeeded to give back.
+type Reservation struct {
+	// Wait is how long to wait before trying again; 0: check the password.
+	Wait time.Duration
+	// Locked says the account refuses this browser after AccountFailures
+	// consecutive failures: until a sign-in from a known browser, an
+	// administrator's unlock, or Wait (the failures are forgotten).
+	Locked bool
+
+	username, device string
+	addrKey          string    // the address counted, "" for none
+	addrAt           time.Time // when
 }
 
 // Reserve counts an attempt for username before its password is checked
-// and says how long to wait first (0: go ahead). device is the device ID
+// and says whether to check it (Wait 0). device is the device ID
 // KnownDevice found for this account in the browser's cookie, "" for an
 // unknown browser. Counting first means a burst of parallel guesses cannot
-// all pass a check made before any of them is counted. After a wrong
-// password call FailedAddress; after a right one, Succeeded.
+// all pass a check made before any of them is counted. A refused attempt
+// counts nothing. After a right password call Succeeded; a wrong one needs
+// nothing more.
 //
-// An address whose limit is used up waits for its window to end and
-// counts nothing more. A known device counts against its own allowance
-// only; once that is used up it is treated like any other browser, which
-// counts against the account and waits out the account's pause.
-func (t *LoginThrottle) Reserve(ctx context.Context, username, addr, device string) (time.Duration, error) {
+// A known device within its allowance counts against the device, and the
+// account's consecutive failures, but neither the address nor the
+// account can hold it back: a café's address or an account filled by an
+// attacker does not lock its owner's browser out. Past its allowance it is
+// treated like any other browser.
+func (t *LoginThrottle) Reserve(ctx context.Context, username, addr, device string) (Reservation, error) {
 	l := t.limits()
 	now := t.now()
-	if addr != "" {
-		// Checked before anything is counted: a blocked address must not
-		// use up the account's turns for everyone else.
-		if wait, err := t.waitFor(ctx, addressKey(addr), l.addr, now); err != nil || wait > 0 {
-			return wait, err
-		}
-	}
+	res := Reservation{username: username, device: device}
+	acct := accountKey(username)
 	if device != "" {
-		n, err := t.Store.HitThrottle(ctx, deviceKey(device), now, l.window)
+		n, err := t.Store.HitThrottle(ctx, deviceKey(device), now, l.failWindow)
 		if err != nil {
-			return 0, fmt.Errorf("count sign-in attempt: %w", err)
+			return Reservation{}, fmt.Errorf("count sign-in attempt: %w", err)
 		}
 		if n <= l.device {
-			return 0, nil
+			// Still one of the account's consecutive failures if wrong:
+			// counted, but not refused by the account's pause.
+			if _, err := t.Store.HitThrottle(ctx, acct, now, l.failWindow); err != nil {
+				return Reservation{}, fmt.Errorf("count sign-in attempt: %w", err)
+			}
+			return res, nil
 		}
 	}
-	turn, err := t.Store.HitThrottleSpaced(ctx, accountKey(username), now, l.window, l.pause)
+	if addr != "" {
+		key := addressKey(addr)
+		n, err := t.Store.HitThrottle(ctx, key, now, l.window)
+		if err != nil {
+			return Reservation{}, fmt.Errorf("count sign-in attempt: %w", err)
+		}
+		res.addrKey, res.addrAt = key, now
+		if n > l.addr {
+			_, end, err := t.Store.ThrottleCount(ctx, key, now)
+			if err != nil {
+				return Reservation{}, fmt.Errorf("read attempt counter: %w", err)
+			}
+			// The wall holds until the window ends, whatever the refused
+			// attempts: their turns go back.
+			return t.refuse(ctx, res, Reservation{Wait: max(end.Sub(now), time.Nanosecond)})
+		}
+	}
+	// Known devices' failures count on the account without a pause, so the
+	// wall is checked on the count too (a pause set before them would have
+	// ended).
+	n, end, err := t.Store.ThrottleCount(ctx, acct, now)
 	if err != nil {
-		return 0, fmt.Errorf("count sign-in attempt: %w", err)
+		return Reservation{}, fmt.Errorf("read attempt counter: %w", err)
 	}
-	if turn.Counted {
-		return 0, nil
+	if n >= l.failures {
+		return t.refuse(ctx, res, Reservation{Wait: end.Sub(now), Locked: true})
 	}
-	return turn.NextAt.Sub(now), nil
+	turn, err := t.Store.HitThrottleSpaced(ctx, acct, now, l.failWindow, l.pause)
+	if err != nil {
+		return Reservation{}, fmt.Errorf("count sign-in attempt: %w", err)
+	}
+	if !turn.Counted {
+		next := turn.NextAt
+		if next.After(turn.WindowEnd) {
+			next = turn.WindowEnd
+		}
+		return t.refuse(ctx, res, Reservation{Wait: max(next.Sub(now), time.Nanosecond), Locked: turn.Count >= l.failures})
+	}
+	return res, nil
 }
 
-// FailedAddress counts a wrong password against the client address (the
-// account's or device's count was taken by Reserve).
-func (t *LoginThrottle) FailedAddress(ctx context.Context, addr string) error {
-	if addr == "" {
-		return nil
+// refuse gives back the address's turn res took and answers with no.
+func (t *LoginThrottle) refuse(ctx context.Context, res, no Reservation) (Reservation, error) {
+	if res.addrKey != "" {
+		if err := t.Store.UnhitThrottle(ctx, res.addrKey, res.addrAt); err != nil {
+			return Reservation{}, fmt.Errorf("give back sign-in attempt: %w", err)
+		}
 	}
-	if _, err := t.Store.HitThrottle(ctx, addressKey(addr), t.now(), t.limits().window); err != nil {
-		return fmt.Errorf("count failed attempt: %w", err)
-	}
-	return nil
+	return no, nil
 }
 
-// Succeeded clears the counter the right password was reserved on: the
-// device's for a known device, else the account's. Never the address's:
-// one good password must not reset a spray from the same address. Nor the
-// account's from a known device: the owner signing in at home must not
-// hand a guesser elsewhere a fresh run of attempts.
-func (t *LoginThrottle) Succeeded(ctx context.Context, username, device string) error {
-	key := accountKey(username)
-	if device != "" {
-		key = deviceKey(device)
+// Succeeded is called after the right password on a Reservation that let
+// it be checked. It gives the address its turn back (people behind one
+// NAT are not walled by their good sign-ins, while a sprayer's failures
+// stay counted) and ends the consecutive failures of the account and, for
+// a known device, of the device: the owner has broken the sequence.
+func (t *LoginThrottle) Succeeded(ctx context.Context, r Reservation) error {
+	if r.addrKey != "" {
+		if err := t.Store.UnhitThrottle(ctx, r.addrKey, r.addrAt); err != nil {
+			return fmt.Errorf("give back sign-in attempt: %w", err)
+		}
 	}
-	if err := t.Store.ResetThrottle(ctx, key); err != nil {
+	if r.device != "" {
+		if err := t.Store.ResetThrottle(ctx, deviceKey(r.device)); err != nil {
+			return fmt.Errorf("reset attempt counter: %w", err)
+		}
+	}
+	return t.Unlock(ctx, r.username)
+}
+
+// Unlock forgets the consecutive failures on username's account, so
+// unknown browsers may try again at once (an administrator's act after
+// the owner is walled out, or the owner's own sign-in).
+func (t *LoginThrottle) Unlock(ctx context.Context, username string) error {
+	if err := t.Store.ResetThrottle(ctx, accountKey(username)); err != nil {
 		return fmt.Errorf("reset attempt counter: %w", err)
 	}
 	return nil

@@ -135,7 +135,14 @@ type Throttles interface {
 	// HitThrottle counts one attempt for key and returns the count in the
 	// current window, which starts at the first attempt and lasts window.
 	// It is one atomic upsert: concurrent hits on any node are all counted.
+	// On a key also used with HitThrottleSpaced it counts whatever the
+	// pause, and leaves the pause as it is (a new window has none).
 	HitThrottle(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+	// UnhitThrottle takes back one attempt counted at at: it lowers key's
+	// count by one, never below zero, if the window that counted it (the
+	// one running at at) is still key's window; else it does nothing. It is
+	// one conditional update, so concurrent hits and takebacks all count.
+	UnhitThrottle(ctx context.Context, key string, at time.Time) error
 	// ThrottleCount returns the count in key's current window at now and
 	// when that window ends; 0 and zero time when there is none.
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, time.Time, error)
@@ -145,8 +152,7 @@ type Throttles interface {
 	// n-th attempt of a window it pauses key for pause(n) (0: none); a pause
 	// ends with its window at the latest. It runs in one transaction with
 	// key's row locked, so concurrent hits on any node take turns and a
-	// burst cannot pass a pause. A key is used with either HitThrottle or
-	// HitThrottleSpaced, not both.
+	// burst cannot pass a pause.
 	HitThrottleSpaced(ctx context.Context, key string, now time.Time, window time.Duration, pause func(n int) time.Duration) (ThrottleTurn, error)
 	// ResetThrottle forgets key (after a success); no error when unknown.
 	ResetThrottle(ctx context.Context, key string) error

@@ -409,7 +409,7 @@ func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
-	key, _, status, known := mfaError(err)
+	key, _, status, known := mfaError(err, h.now())
 	if !known {
 		h.fail(w, r, nil, err)
 		return

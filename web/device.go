@@ -31,34 +31,32 @@ func deviceTokens(r *http.Request) []string {
 
 // reserveSignIn reserves a password attempt for username (LoginThrottle
 // Reserve) as this browser: a known device when its cookie holds a live
-// token for the account of that name. It returns the wait and the device
-// ID to hand to Succeeded.
-func (h *Handler) reserveSignIn(r *http.Request, username, addr string) (time.Duration, string, error) {
+// token for the account of that name. Succeeded takes the reservation.
+func (h *Handler) reserveSignIn(r *http.Request, username, addr string) (accounts.Reservation, error) {
 	ctx := r.Context()
 	device := ""
 	if toks := deviceTokens(r); len(toks) > 0 {
 		if u, err := accounts.NormalizeUsername(username); err == nil {
 			acct, err := h.Accounts.Store.GetAccountByUsername(ctx, u)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return 0, "", err
+				return accounts.Reservation{}, err
 			}
 			for _, tok := range toks {
-				if device = h.Throttle.KnownDevice(acct.ID, tok); device != "" {
+				if device = h.Throttle.KnownDevice(acct, tok); device != "" {
 					break
 				}
 			}
 		}
 	}
-	wait, err := h.Throttle.Reserve(ctx, username, addr, device)
-	return wait, device, err
+	return h.Throttle.Reserve(ctx, username, addr, device)
 }
 
-// rememberDevice gives the browser a fresh device token for accountID after
+// rememberDevice gives the browser a fresh device token for acct after
 // a complete sign-in (password and, when there is one, second factor): in
 // front, in place of its previous one for the account, the oldest others
 // dropped beyond maxDeviceTokens.
-func (h *Handler) rememberDevice(w http.ResponseWriter, r *http.Request, accountID string) {
-	tok := h.Throttle.IssueDevice(accountID)
+func (h *Handler) rememberDevice(w http.ResponseWriter, r *http.Request, acct store.Account) {
+	tok := h.Throttle.IssueDevice(acct)
 	if tok == "" {
 		return
 	}
@@ -67,7 +65,7 @@ func (h *Handler) rememberDevice(w http.ResponseWriter, r *http.Request, account
 		if len(keep) == maxDeviceTokens {
 			break
 		}
-		if old != "" && h.Throttle.KnownDevice(accountID, old) == "" {
+		if old != "" && h.Throttle.KnownDevice(acct, old) == "" {
 			keep = append(keep, old)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/store"
 )
 
 // The device cookie: long-lived, out of scripts' reach, sent only to the
@@ -17,6 +18,7 @@ import (
 func TestRememberDevice(t *testing.T) {
 	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef")}
 	h := &Handler{Throttle: th, SecureCookies: true}
+	acct := func(id string) store.Account { return store.Account{ID: id, PasswordHash: "hash of " + id} }
 	remember := func(accountID string, prev *http.Cookie) *http.Cookie {
 		t.Helper()
 		r := httptest.NewRequest(http.MethodPost, "https://id.example/login", nil)
@@ -24,7 +26,7 @@ func TestRememberDevice(t *testing.T) {
 			r.AddCookie(prev)
 		}
 		w := httptest.NewRecorder()
-		h.rememberDevice(w, r, accountID)
+		h.rememberDevice(w, r, acct(accountID))
 		cs := w.Result().Cookies()
 		if len(cs) != 1 || cs[0].Name != deviceCookie {
 			t.Fatalf("cookies set: %v", cs)
@@ -45,7 +47,7 @@ func TestRememberDevice(t *testing.T) {
 		t.Fatalf("%d tokens kept, want %d", len(toks), maxDeviceTokens)
 	}
 	for i, tok := range toks {
-		if th.KnownDevice(fmt.Sprint("acct-", maxDeviceTokens-i), tok) == "" {
+		if th.KnownDevice(acct(fmt.Sprint("acct-", maxDeviceTokens-i)), tok) == "" {
 			t.Errorf("token %d is not acct-%d's", i, maxDeviceTokens-i)
 		}
 	}
@@ -57,11 +59,11 @@ func TestRememberDevice(t *testing.T) {
 	toks = strings.Split(c.Value, "~")
 	n := 0
 	for _, tok := range toks {
-		if th.KnownDevice("acct-3", tok) != "" {
+		if th.KnownDevice(acct("acct-3"), tok) != "" {
 			n++
 		}
 	}
-	if n != 1 || th.KnownDevice("acct-3", toks[0]) == "" || len(toks) != maxDeviceTokens {
-		t.Fatalf("after signing in to acct-3 again: %d of its tokens, first %t, %d in all", n, th.KnownDevice("acct-3", toks[0]) != "", len(toks))
+	if n != 1 || th.KnownDevice(acct("acct-3"), toks[0]) == "" || len(toks) != maxDeviceTokens {
+		t.Fatalf("after signing in to acct-3 again: %d of its tokens, first %t, %d in all", n, th.KnownDevice(acct("acct-3"), toks[0]) != "", len(toks))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,6 +90,13 @@ func (h *Handler) now() time.Time {
 		return h.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// waitSeconds is a wait told to a person or a client (Retry-After): whole
+// seconds, rounded up and at least 1, so that "retry now" is never said
+// while a retry would still be refused.
+func waitSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }
 
 // lang is the flow's language: chosen when the flow started (ui_locales,
@@ -240,21 +248,24 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return false, http.StatusBadRequest
 	}
 	addr := clientAddr(r)
-	wait, device, err := h.reserveSignIn(r, username, addr)
+	turn, err := h.reserveSignIn(r, username, addr)
 	if err != nil {
 		h.fail(w, r, f, err)
 		return true, 0
 	}
-	if wait > 0 {
-		view.ErrorKey, view.WaitSeconds = "login.error.throttled", int(wait.Seconds()+0.999)
-		w.Header().Set("Retry-After", view.waitHeader())
+	if turn.Wait > 0 {
+		if turn.Locked {
+			// Days, not seconds: the page says how to get in instead.
+			view.ErrorKey = "login.error.locked"
+			w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
+		} else {
+			view.ErrorKey, view.WaitSeconds = "login.error.throttled", waitSeconds(turn.Wait)
+			w.Header().Set("Retry-After", view.waitHeader())
+		}
 		return false, http.StatusTooManyRequests
 	}
 	acct, err := h.Accounts.Authenticate(ctx, username, password)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		if err := h.Throttle.FailedAddress(ctx, addr); err != nil {
-			h.Logger.ErrorContext(ctx, "count failed sign-in", "err", err)
-		}
 		h.Logger.InfoContext(ctx, "sign-in failed", "client_id", f.ClientID, "remote_addr", addr)
 		view.ErrorKey = "login.error.invalid"
 		return false, http.StatusUnauthorized
@@ -263,7 +274,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		h.fail(w, r, f, err)
 		return true, 0
 	}
-	if err := h.Throttle.Succeeded(ctx, username, device); err != nil {
+	if err := h.Throttle.Succeeded(ctx, turn); err != nil {
 		h.Logger.ErrorContext(ctx, "reset sign-in counter", "err", err)
 	}
 
@@ -321,7 +332,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return true, 0
 	}
 	h.setSessionCookie(w, cookie, bs)
-	h.rememberDevice(w, r, acct.ID)
+	h.rememberDevice(w, r, acct)
 	h.Logger.InfoContext(ctx, "signed in", "account_id", acct.ID, "client_id", f.ClientID, "amr", auth.AMR)
 
 	f, err = h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error {

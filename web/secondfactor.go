@@ -88,15 +88,16 @@ func (h *Handler) verifyForm(r *http.Request, f *flow.Flow, check func() error) 
 	return check()
 }
 
-// mfaError turns a second-factor error into a message key (and a wait),
-// the status to answer with, and whether it is one a person can act on.
-func mfaError(err error) (key string, wait int, status int, ok bool) {
+// mfaError turns a second-factor error into a message key (and a wait
+// from now), the status to answer with, and whether it is one a person
+// can act on.
+func mfaError(err error, now time.Time) (key string, wait int, status int, ok bool) {
 	var le *mfa.LockedError
 	switch {
 	case errors.As(err, &le) && le.Hard:
 		return "mfa.error.locked_hard", 0, http.StatusForbidden, true
 	case errors.As(err, &le):
-		return "mfa.error.locked", int(time.Until(le.Until).Seconds() + 0.999), http.StatusTooManyRequests, true
+		return "mfa.error.locked", waitSeconds(le.Until.Sub(now)), http.StatusTooManyRequests, true
 	case errors.Is(err, mfa.ErrMalformedCode):
 		return "mfa.error.malformed", 0, http.StatusBadRequest, true
 	case errors.Is(err, mfa.ErrWrongCode):
@@ -137,7 +138,7 @@ func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
 			h.secondFactorProven(w, r, f, d, acct, nil)
 			return
 		}
-		key, wait, st, ok := mfaError(err)
+		key, wait, st, ok := mfaError(err, h.now())
 		if !ok {
 			h.fail(w, r, f, err)
 			return
@@ -184,7 +185,7 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 			return
 		}
-		key, wait, st, ok := mfaError(err)
+		key, wait, st, ok := mfaError(err, h.now())
 		if !ok {
 			h.fail(w, r, f, err)
 			return
@@ -245,7 +246,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, f, FlowExpired(err))
 			return
 		}
-		key, wait, st, ok := mfaError(err)
+		key, wait, st, ok := mfaError(err, h.now())
 		if !ok {
 			h.fail(w, r, f, err)
 			return
@@ -308,7 +309,7 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 		return
 	}
 	h.setSessionCookie(w, cookie, bs)
-	h.rememberDevice(w, r, acct.ID)
+	h.rememberDevice(w, r, acct)
 	sessionID := bs.ID
 	f, err = h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), func(f *flow.Flow) error {
 		return f.CompleteSecondFactor(sessionID, acr, now)

@@ -66,7 +66,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":       {"run the identity provider", (*app).cmdServe},
 	"migrate":     {"apply database migrations", (*app).cmdMigrate},
-	"users":       {"manage accounts: create, list, show, update, disable, set-password, reset-mfa, unlock", (*app).cmdUsers},
+	"users":       {"manage accounts: create, list, show, update, disable, set-password, reset-mfa, unlock (password and second-factor lock-outs)", (*app).cmdUsers},
 	"clients":     {"manage relying parties: create, list, show, delete, rotate-secret", (*app).cmdClients},
 	"keys":        {"manage token-signing keys: list, rotate", (*app).cmdKeys},
 	"secrets-key": {"print a new random secrets key (for PROPUSK_SECRETS_KEY); reseal: re-seal everything with the first key", (*app).cmdSecretsKey},

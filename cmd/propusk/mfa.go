@@ -28,8 +28,9 @@ func (a *app) adminActor() string {
 	return "admin:" + name
 }
 
-// cmdUsersMFA runs "users reset-mfa" and "users unlock". fs already holds
-// the common flags and --json.
+// cmdUsersMFA runs "users reset-mfa" and "users unlock" (which lifts both
+// lock-outs: the second factor's and the password's). fs already holds the
+// common flags and --json.
 func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *Config, asJSON *bool, args []string) error {
 	reason := fs.String("reason", "", "why, for the audit log (required)")
 	who, err := a.onePositional(fs, args, "username or account ID")
@@ -54,6 +55,14 @@ func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *
 			if err := s.Unlock(ctx, acc.ID, *reason, meta); err != nil {
 				return storeErr(err, "unlock the second factor")
 			}
+			// The password's lock-out too: after 100 consecutive wrong
+			// passwords only known browsers may try (accounts.LoginThrottle).
+			if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
+				return fmt.Errorf("second factor unlocked, but the password attempts were not cleared: %w", err)
+			}
+			if err := a.audit(ctx, db, "account.password_attempts_cleared", acc.ID, map[string]string{"reason": *reason}); err != nil {
+				return err
+			}
 			if *asJSON {
 				return writeJSON(a.stdout, struct {
 					AccountID string `json:"account_id"`
@@ -61,7 +70,7 @@ func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *
 					Unlocked  bool   `json:"unlocked"`
 				}{acc.ID, acc.Username, true})
 			}
-			fmt.Fprintf(a.stdout, "second factor unlocked for %s\n", acc.Username)
+			fmt.Fprintf(a.stdout, "second factor unlocked and wrong passwords forgotten for %s\n", acc.Username)
 			return nil
 		}
 		if err := s.Reset(ctx, acc.ID, *reason, meta); err != nil {

@@ -154,6 +154,28 @@ func wantAudit(t *testing.T, e store.AuditEvent, typ, actor, reason string) {
 	}
 }
 
+// passwordsLocked reports whether username's account refuses unknown
+// browsers, after filling its consecutive wrong passwords up to the limit
+// first when fill (a small limit, the rule is the same). The probe counts
+// one more failure when it is let through.
+func passwordsLocked(t *testing.T, db store.Throttles, username string, fill bool) bool {
+	t.Helper()
+	th := &accounts.LoginThrottle{Store: db, AccountAttempts: 3, AccountFailures: 3}
+	for range 3 {
+		if !fill {
+			break
+		}
+		if _, err := th.Reserve(t.Context(), username, "192.0.2.1", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := th.Reserve(t.Context(), username, "192.0.2.1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Locked
+}
+
 func TestUsersUnlockAndResetMFA(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b *backendFixture) {
@@ -173,11 +195,23 @@ func TestUsersUnlockAndResetMFA(t *testing.T) {
 		f.lockOut(t, vera.ID, secret)
 		next := totpCode(t, secret, f.clk.Now().Add(mfa.Period))
 		f.wantLocked(t, vera.ID, next, false)
+		// And the password's lock-out, after 100 consecutive wrong ones.
+		if !passwordsLocked(t, f.db, "vera", true) {
+			t.Fatal("wrong passwords did not lock unknown browsers out")
+		}
 		stdout, stderr, code := adminRun(t, b, "olga", "users", "unlock", "VERA", "--reason", "  called the help desk  ")
 		wantOK(t, code, stdout, stderr)
-		if stdout != "second factor unlocked for vera\n" {
+		if stdout != "second factor unlocked and wrong passwords forgotten for vera\n" {
 			t.Errorf("users unlock printed %q", stdout)
 		}
+		if passwordsLocked(t, f.db, "vera", false) {
+			t.Error("users unlock left the password lock-out")
+		}
+		cleared := auditEvents(t, f.db, vera.ID, "account.password_attempts_cleared")
+		if len(cleared) != 1 {
+			t.Fatalf("%d account.password_attempts_cleared events, want 1", len(cleared))
+		}
+		wantAudit(t, cleared[0], "account.password_attempts_cleared", "admin:olga", "called the help desk")
 		if err := f.svc.Verify(ctx, vera.ID, next, mfa.Meta{}); err != nil {
 			t.Fatalf("a right code after unlock: %v", err)
 		}

@@ -70,7 +70,7 @@ func (a *app) withAccounts(ctx context.Context, c *Config, fn func(*accounts.Ser
 
 func (a *app) cmdUsers(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("missing subcommand: create, list, show, update, disable or set-password (second factor: reset-mfa, unlock)")
+		return usagef("missing subcommand: create, list, show, update, disable or set-password (second factor: reset-mfa; lock-outs of password and second factor: unlock)")
 	}
 	sub, args := args[0], args[1:]
 	var c Config
@@ -224,6 +224,13 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 				if ms, ok := s.Store.(mfa.Store); ok {
 					if err := (&mfa.Service{Store: ms}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
 						return fmt.Errorf("password changed, but the second-factor lock-out was not lifted: %w", err)
+					}
+				}
+				// And the password's: the new password ends every browser's
+				// device cookie, the owner's way past that lock-out.
+				if ts, ok := s.Store.(store.Throttles); ok {
+					if err := (&accounts.LoginThrottle{Store: ts}).Unlock(ctx, acc.Username); err != nil {
+						return fmt.Errorf("password changed, but the wrong passwords were not forgotten: %w", err)
 					}
 				}
 				// Whoever signed in with the old password is signed out.

@@ -187,6 +187,11 @@ func TestUsersLifecycle(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// A guesser had locked unknown browsers out; the new password
+			// ends the owner's device cookies, so it lifts that too.
+			if !passwordsLocked(t, db, "anna.ivanova", true) {
+				t.Fatal("wrong passwords did not lock unknown browsers out")
+			}
 		}()
 		const newPassword = "a brand new passphrase"
 		stdout, stderr, code = b.run(t, newPassword+"\r\n", "users", "set-password", "ANNA.IVANOVA", "--password-stdin")
@@ -194,6 +199,16 @@ func TestUsersLifecycle(t *testing.T) {
 		if stdout != "password changed for anna.ivanova; ended 2 sign-in sessions\n" {
 			t.Errorf("set-password printed %q", stdout)
 		}
+		func() {
+			db, err := openDatabase(t.Context(), &b.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if passwordsLocked(t, db, "anna.ivanova", false) {
+				t.Error("set-password left the password lock-out")
+			}
+		}()
 		if err := authenticate(t, b, "anna.ivanova", password); err == nil {
 			t.Error("the old password still works after set-password")
 		}

@@ -303,12 +303,20 @@ func (db *DB) HitThrottle(ctx context.Context, key string, now time.Time, window
 		ON CONFLICT (key) DO UPDATE SET
 			count = CASE WHEN throttles.window_end <= ?2 THEN 1 ELSE throttles.count + 1 END,
 			window_start = CASE WHEN throttles.window_end <= ?2 THEN excluded.window_start ELSE throttles.window_start END,
-			window_end = CASE WHEN throttles.window_end <= ?2 THEN excluded.window_end ELSE throttles.window_end END
+			window_end = CASE WHEN throttles.window_end <= ?2 THEN excluded.window_end ELSE throttles.window_end END,
+			next_at = CASE WHEN throttles.window_end <= ?2 THEN NULL ELSE throttles.next_at END
 		RETURNING count`, key, now.UnixMicro(), now.Add(window).UnixMicro()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("hit throttle: %w", mapErr(err))
 	}
 	return n, nil
+}
+
+// UnhitThrottle implements store.Throttles.
+func (db *DB) UnhitThrottle(ctx context.Context, key string, at time.Time) error {
+	_, err := db.count(ctx, "take back a throttle hit", `UPDATE throttles SET count = count - 1
+		WHERE key = ?1 AND count > 0 AND window_start <= ?2 AND window_end > ?2`, key, at.UnixMicro())
+	return err
 }
 
 // ThrottleCount implements store.Throttles.

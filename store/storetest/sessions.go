@@ -606,6 +606,55 @@ func testThrottles(t *testing.T, newStore NewStore) {
 		must(t, err, "sweep")
 		equal(t, n, 1, "swept spaced windows")
 	})
+	t.Run("Unhit", func(t *testing.T) {
+		s := newStore(t)
+		unhit := func(key string, at time.Time) {
+			t.Helper()
+			must(t, s.UnhitThrottle(ctx(t), key, at), "unhit")
+		}
+		hit(t, s, "addr:a", now, 1)
+		hit(t, s, "addr:a", now.Add(time.Minute), 2)
+		unhit("addr:a", now.Add(time.Minute))
+		wantCount(t, s, "addr:a", now.Add(time.Minute), 1, now.Add(window))
+		unhit("addr:a", now)
+		unhit("addr:a", now) // never below zero
+		wantCount(t, s, "addr:a", now.Add(time.Minute), 0, now.Add(window))
+		hit(t, s, "addr:a", now.Add(2*time.Minute), 1)
+		unhit("never-hit", now) // nothing to take back: no error, no row
+		wantCount(t, s, "never-hit", now, 0, time.Time{})
+		// A hit counted in an ended window is not taken from the next one.
+		end := now.Add(window)
+		hit(t, s, "addr:a", end, 1)
+		unhit("addr:a", end.Add(-time.Second))
+		unhit("addr:a", now.Add(-time.Second)) // before any window
+		wantCount(t, s, "addr:a", end, 1, end.Add(window))
+		unhit("addr:a", end.Add(window-time.Microsecond)) // its last instant
+		wantCount(t, s, "addr:a", end, 0, end.Add(window))
+	})
+	t.Run("HitOnSpacedKey", func(t *testing.T) {
+		// HitThrottle counts whatever a pause says and leaves the pause; a
+		// new window has none, even when the last pause outran the old one.
+		s := newStore(t)
+		pause := func(n int) time.Duration {
+			if n < 2 {
+				return 0
+			}
+			return 2 * window
+		}
+		spaced := func(at time.Time, want store.ThrottleTurn) {
+			t.Helper()
+			got, err := s.HitThrottleSpaced(ctx(t), "acct:anna", at, window, pause)
+			must(t, err, "spaced hit")
+			equal(t, got, want, fmt.Sprintf("turn at %v", at.Sub(now)))
+		}
+		end := now.Add(window)
+		spaced(now, store.ThrottleTurn{Counted: true, Count: 1, NextAt: now, WindowEnd: end})
+		spaced(now, store.ThrottleTurn{Counted: true, Count: 2, NextAt: now.Add(2 * window), WindowEnd: end})
+		hit(t, s, "acct:anna", now.Add(time.Second), 3)
+		spaced(now.Add(time.Minute), store.ThrottleTurn{Count: 3, NextAt: now.Add(2 * window), WindowEnd: end})
+		hit(t, s, "acct:anna", end, 1)
+		spaced(end, store.ThrottleTurn{Counted: true, Count: 2, NextAt: end.Add(2 * window), WindowEnd: end.Add(window)})
+	})
 	t.Run("DeleteExpiredInBatches", func(t *testing.T) {
 		s := newStore(t)
 		for i := range 7 {
@@ -667,6 +716,26 @@ func testSessionConcurrency(t *testing.T, newStore NewStore) {
 			want[i] = i + 1
 		}
 		equal(t, counts, want, "each hit saw its own count")
+	})
+	t.Run("ThrottleHitsAndUnhitsNotLost", func(t *testing.T) {
+		// Parallel sign-ins from one address: each takes a turn and half
+		// give theirs back; none of either is lost.
+		s := newStore(t)
+		errs := race(racers, func(i int) error {
+			if _, err := s.HitThrottle(ctx(t), "addr:a", now, time.Minute); err != nil {
+				return err
+			}
+			if i%2 == 0 {
+				return s.UnhitThrottle(ctx(t), "addr:a", now)
+			}
+			return nil
+		})
+		for _, err := range errs {
+			must(t, err, "hit and unhit")
+		}
+		n, _, err := s.ThrottleCount(ctx(t), "addr:a", now)
+		must(t, err, "count")
+		equal(t, n, racers/2, "count after concurrent hits and takebacks")
 	})
 	t.Run("ThrottleSpacedBurstTakesTurns", func(t *testing.T) {
 		// A burst of parallel guesses at one instant: only the attempts
