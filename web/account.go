@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -473,6 +474,18 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	// The current password is guessed under the sign-in's limits: a stolen
+	// session must not become an unthrottled password oracle.
+	turn, err := h.reserveSignIn(r, acct.Username, clientAddr(r))
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	if turn.Wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
+		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.password_throttled"}, http.StatusTooManyRequests)
+		return
+	}
 	if _, err := h.Accounts.Authenticate(ctx, acct.Username, r.PostFormValue("current_password")); err != nil {
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
 			h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.password_wrong"}, http.StatusUnauthorized)
@@ -480,6 +493,9 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		h.fail(w, r, nil, err)
 		return
+	}
+	if err := h.Throttle.Succeeded(ctx, turn); err != nil {
+		h.Logger.ErrorContext(ctx, "reset sign-in counter", "err", err)
 	}
 	next := r.PostFormValue("new_password")
 	if err := accounts.CheckPassword(next, acct.Username); err != nil {

@@ -663,3 +663,24 @@ func accountSecondAppNeedsFirst(t *testing.T, p *idp) {
 		t.Errorf("confirmed apps %v, want only phone", names)
 	}
 }
+
+// The account page's "current password" is checked under the sign-in's
+// limits: someone holding a stolen session cannot guess the password there
+// without end.
+func TestEndToEndAccountPasswordGuessesThrottled(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.accountPerson(t, "gleb", "en")
+		br := newBrowser(t)
+		page := signInToAccount(t, p, br, "gleb", accountPassword, "", nil)
+		guess := url.Values{"current_password": {"not my password"}, "new_password": {accountNewPassword}}
+		for i := 1; i <= accounts.AccountAttempts; i++ {
+			if page = br.submit(page, "/account/password", guess); page.status != http.StatusUnauthorized {
+				t.Fatalf("wrong current password %d: %d, want 401", i, page.status)
+			}
+		}
+		held := br.submit(page, "/account/password", guess)
+		if held.status != http.StatusTooManyRequests || !pageShows(held, english.T("account.error.password_throttled")) {
+			t.Fatalf("a wrong current password past the limit: %d %s, want 429 and the account page with the notice:\n%s", held.status, held.url, held.body)
+		}
+	})
+}
