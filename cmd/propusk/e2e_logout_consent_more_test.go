@@ -12,7 +12,7 @@ import (
 )
 
 // Logout probes that hold today; kept as regression tests.
-func TestRV5LogoutHintRules(t *testing.T) {
+func TestEndToEndLogoutHintRules(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		ctx := t.Context()
 		p.person(t, "lev", "simplified")
@@ -74,7 +74,7 @@ func TestRV5LogoutHintRules(t *testing.T) {
 
 // Remembered consent probes that hold today: prompt=consent asks again
 // about everything; one client's consent does not cover another's.
-func TestRV5RememberedConsentRules(t *testing.T) {
+func TestEndToEndRememberedConsentRules(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		p.person(t, "mila", "simplified")
 		cfgA, _ := p.rp(t, clients.Registration{})
