@@ -121,10 +121,13 @@ func serverSecret(ctx context.Context, st store.ServerSecrets, ring *seal.Ring, 
 	if errors.Is(err, store.ErrNotFound) {
 		fresh := make([]byte, 32)
 		rand.Read(fresh)
-		sealed, err := ring.Seal(fresh, ad)
-		if err != nil {
-			return nil, err
+		sealed, serr := ring.Seal(fresh, ad)
+		if serr != nil {
+			return nil, serr
 		}
+		// err, not a new variable: on a lost race the winner's secret read
+		// here is what the code below opens (a shadowed err once left the
+		// outer "not found" in place, and the losing node failed to start).
 		err = st.CreateServerSecret(ctx, store.ServerSecret{Name: name, Sealed: sealed, CreatedAt: now, UpdatedAt: now})
 		switch {
 		case err == nil:
