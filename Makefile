@@ -21,8 +21,9 @@ test: ## the whole suite CI runs: vet, race detector, SQLite and PostgreSQL
 test-short: ## quick tests, SQLite only, no race detector
 	$(GO) test -short ./...
 
-lint: ## go vet and gofmt check
+lint: ## go vet, staticcheck (pinned in go.mod's tool block) and gofmt check
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 fmt: ## format the code

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: vet, then every test with the race detector, on
+# The whole test suite: vet and staticcheck, then every test with the race detector, on
 # SQLite and PostgreSQL. `make test` runs this; so does CI (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +23,5 @@ if command -v npm >/dev/null && [ ! -d interop/openid-client/node_modules/openid
 fi
 
 go vet ./...
+go tool staticcheck ./... # pinned in go.mod's tool block
 go test -race -count=1 -timeout 15m ./...

@@ -627,7 +627,7 @@ func accountSecondAppNeedsFirst(t *testing.T, p *idp) {
 	steps := &appSteps{}
 
 	early := newBrowser(t) // signed in with the password only, before the app
-	earlyPage := signInToAccount(t, p, early, username, accountPassword, "", steps)
+	signInToAccount(t, p, early, username, accountPassword, "", steps)
 	owner := newBrowser(t)
 	ownerPage := signInToAccount(t, p, owner, username, accountPassword, "", steps)
 	en := owner.submit(ownerPage, "/account/authenticators", url.Values{"name": {"phone"}})
@@ -639,7 +639,7 @@ func accountSecondAppNeedsFirst(t *testing.T, p *idp) {
 		t.Fatalf("the early session: amr %v, signed in %v ago", bs.AMR, time.Since(bs.AuthTime))
 	}
 
-	earlyPage = early.get(p.issuer + "/account")
+	earlyPage := early.get(p.issuer + "/account")
 	add := early.submit(earlyPage, "/account/authenticators", url.Values{"name": {"thief"}})
 	if add.url.Path != "/login" {
 		t.Errorf("BUG: a password-only session (signed in before the account had an app) adding a second app: %d %s, want the login page (a sign-in with the first app's code)", add.status, add.url)

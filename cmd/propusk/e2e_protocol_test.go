@@ -513,7 +513,7 @@ func TestEndToEndJWTAccessTokens(t *testing.T) {
 		if err != nil {
 			t.Fatalf("JWT access token does not verify against the JWKS: %v", err)
 		}
-		parsed, _ := jose.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
+		parsed, _ := jose.ParseSignedCompact(tok.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
 		if typ, _ := parsed.Signatures[0].Header.ExtraHeaders["typ"].(string); typ != "at+jwt" || parsed.Signatures[0].Header.KeyID == "" {
 			t.Fatalf("JWT access token header: %+v", parsed.Signatures[0].Header)
 		}
