@@ -190,7 +190,7 @@ func (c *assertionAudiences) GetClientAuthenticationStrategy(context.Context) fo
 func (c *assertionAudiences) authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	assertion := form.Get("client_assertion")
 	if assertion != "" && !c.onlyOurAudiences(assertion) {
-		return nil, fosite.ErrInvalidClient.WithHint("The client assertion's audience must be this provider's issuer (or one of its endpoints), and nothing else.")
+		return nil, fosite.ErrInvalidClient.WithHint("The client assertion must be a JWT in compact serialization whose audience is this provider's issuer (or one of its endpoints), and nothing else.")
 	}
 	client, err := c.fosite.DefaultClientAuthenticationStrategy(ctx, r, form)
 	if err != nil && assertion != "" && errors.Is(err, fosite.ErrInvalidRequest) {
@@ -202,15 +202,19 @@ func (c *assertionAudiences) authenticate(ctx context.Context, r *http.Request, 
 
 // onlyOurAudiences reads the assertion's aud without verifying it (the
 // signature is fosite's to check next; this only refuses): a string or an
-// array, every value one of c.audiences.
+// array, every value one of c.audiences. What this parse cannot read is
+// refused, never left to fosite: fosite's parser (go-jose v3) also takes
+// the JSON serialization and strips white space, so an assertion for
+// [attacker, us] re-encoded either way would skip this check and pass
+// fosite's (a JWT is compact, RFC 7519 §1).
 func (c *assertionAudiences) onlyOurAudiences(assertion string) bool {
 	tok, err := josejwt.ParseSigned(assertion, assertionAlgs)
 	if err != nil {
-		return true // not a JWS: fosite refuses it
+		return false
 	}
 	var claims josejwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&claims); err != nil {
-		return true
+		return false
 	}
 	for _, aud := range claims.Audience {
 		if !slices.Contains(c.audiences, aud) {
