@@ -29,7 +29,7 @@ func jwsJSON(t *testing.T, compact string) string {
 // [itself, Propusk] re-encodes it as JSON and replays it here: the check
 // is skipped and fosite, content with one of our audiences, authenticates
 // the client.
-func TestRV7AssertionInJSONSerializationSkipsAudienceCheck(t *testing.T) {
+func TestEndToEndAssertionInJSONSerializationIsRefused(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		sign := p.rawAssertionClient(t)
 		now := time.Now().Unix()
