@@ -17,6 +17,7 @@ import (
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/consent"
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/reqlog"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
@@ -151,7 +152,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow.Flow, err
 	h.Pages.Error(w, r, h.lang(r, f), h.Logger, err)
 }
 
+// clientAddr is the client's address: the one the request log worked out
+// (behind trusted proxies, from X-Forwarded-For), else the connection's.
 func clientAddr(r *http.Request) string {
+	if a := reqlog.RemoteAddr(r.Context()); a != "" {
+		return a
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

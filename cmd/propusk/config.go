@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/internal/reqlog"
 	"github.com/propusk/propusk/internal/seal"
 )
 
@@ -30,6 +31,9 @@ type Config struct {
 	LogFormat      string
 
 	ShutdownTimeout time.Duration
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is
+	// believed (addresses and CIDR prefixes, comma-separated).
+	TrustedProxies string
 }
 
 // backend names what Database resolves to.
@@ -62,6 +66,7 @@ func (c *Config) registerServe(fs *flag.FlagSet, env func(string) string) {
 	noMigrate, _ := strconv.ParseBool(env("PROPUSK_NO_MIGRATE"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", noMigrate, "do not apply database migrations on start [PROPUSK_NO_MIGRATE]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to let requests finish on SIGTERM")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("PROPUSK_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For names the client: addresses and CIDR prefixes, comma-separated (default: none; the connection's address is the client's) [PROPUSK_TRUSTED_PROXIES]")
 }
 
 func envOr(env func(string) string, name, def string) string {
@@ -116,6 +121,9 @@ func (c *Config) Validate(serving, sealed bool) error {
 		}
 		if c.ShutdownTimeout <= 0 {
 			errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+		}
+		if _, err := reqlog.ParseProxies(c.TrustedProxies); err != nil {
+			errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
 		}
 	}
 	return errors.Join(errs...)

@@ -393,7 +393,7 @@ func startIDPLogged(t *testing.T, db database) (*idp, *syncBuffer) {
 	logs := &syncBuffer{}
 	ring := newRing(t)
 	logger := slog.New(reqlog.Handler{Handler: slog.NewTextHandler(logs, nil)})
-	h, _, err := newHandler(t.Context(), issuer, db, ring, logger, prometheus.NewRegistry())
+	h, _, err := newHandler(t.Context(), issuer, db, ring, logger, prometheus.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

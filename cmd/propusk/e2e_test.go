@@ -74,6 +74,12 @@ func startIDP(t testing.TB, db database, ring *seal.Ring) *idp {
 // startIDPOn is startIDP, over TLS (an https issuer) when tls is set.
 func startIDPOn(t testing.TB, db database, ring *seal.Ring, tls bool) *idp {
 	t.Helper()
+	return startIDPWith(t, db, ring, tls, nil)
+}
+
+// startIDPWith is startIDPOn behind the given trusted proxies.
+func startIDPWith(t testing.TB, db database, ring *seal.Ring, tls bool, proxies reqlog.Proxies) *idp {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +92,7 @@ func startIDPOn(t testing.TB, db database, ring *seal.Ring, tls bool) *idp {
 	if testing.Verbose() {
 		logger = slog.New(reqlog.Handler{Handler: slog.NewTextHandler(testWriter{t}, nil)})
 	}
-	h, _, err := newHandler(t.Context(), issuer, db, ring, logger, prometheus.NewRegistry())
+	h, _, err := newHandler(t.Context(), issuer, db, ring, logger, prometheus.NewRegistry(), proxies)
 	if err != nil {
 		t.Fatal(err)
 	}

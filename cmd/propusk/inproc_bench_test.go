@@ -23,7 +23,7 @@ func benchTree(b *testing.B) (http.Handler, *idp) {
 	ring := newRing(b)
 	p := startIDP(b, db, ring)
 	logger := slog.New(reqlog.Handler{Handler: slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})})
-	h, _, err := newHandler(b.Context(), p.issuer, db, ring, logger, prometheus.NewRegistry())
+	h, _, err := newHandler(b.Context(), p.issuer, db, ring, logger, prometheus.NewRegistry(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func testHandler(t *testing.T, backend string) (http.Handler, *background, datab
 	t.Helper()
 	db := openE2EDB(t, backend)
 	logger := slog.New(reqlog.Handler{Handler: slog.NewTextHandler(io.Discard, nil)})
-	h, jobs, err := newHandler(t.Context(), "http://127.0.0.1:8080", db, newRing(t), logger, prometheus.NewRegistry())
+	h, jobs, err := newHandler(t.Context(), "http://127.0.0.1:8080", db, newRing(t), logger, prometheus.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

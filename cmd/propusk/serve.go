@@ -45,7 +45,8 @@ func (a *app) serve(ctx context.Context, c *Config) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler, jobs, err := newHandler(ctx, c.IssuerURL(), db, ring, logger, reg)
+	proxies, _ := reqlog.ParseProxies(c.TrustedProxies) // checked by Validate
+	handler, jobs, err := newHandler(ctx, c.IssuerURL(), db, ring, logger, reg, proxies)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func (a *app) serve(ctx context.Context, c *Config) error {
 // newHandler builds Propusk's whole handler tree over db: every
 // dependency and every handler is wired here, in one visible block. Tests
 // build the same tree behind httptest.
-func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring, logger *slog.Logger, reg *prometheus.Registry) (http.Handler, *background, error) {
+func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring, logger *slog.Logger, reg *prometheus.Registry, proxies reqlog.Proxies) (http.Handler, *background, error) {
 	now := time.Now().UTC()
 	clientKey, err := serverSecret(ctx, db, ring, clientSecretKeyName, now)
 	if err != nil {
@@ -186,7 +187,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 		API:       []string{oauth.PathToken, oauth.PathPAR, oauth.PathIntrospect, oauth.PathRevoke, oauth.PathUserinfo},
 		Unchecked: []string{oauth.PathAuthorize, oauth.PathEndSession},
 	}
-	return reqlog.Middleware(logger, web.SecurityHeaders(limits.Handler(instrument(reg, r)))), jobs, nil
+	return reqlog.Middleware(logger, proxies, web.SecurityHeaders(limits.Handler(instrument(reg, r)))), jobs, nil
 }
 
 // background is what serve runs beside the server: the sweeper, and the

@@ -193,12 +193,14 @@ func TestServeConfigValidate(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	env := map[string]string{"PROPUSK_DATA_DIR": dir}
-	_, stderr, code := runCLI(t, env, "", "serve", "--addr", "nohostport", "--issuer", "http://example.org", "--log-level", "loud", "--shutdown-timeout", "0s")
+	_, stderr, code := runCLI(t, env, "", "serve", "--addr", "nohostport", "--issuer", "http://example.org", "--log-level", "loud", "--shutdown-timeout", "0s",
+		"--trusted-proxies", "10.0.0.0/8,proxy.example.org")
 	wantFail(t, code, stderr, exitUsage, "propusk serve: ",
 		`--addr "nohostport": want host:port`,
 		`--issuer "http://example.org": http is only for loopback hosts; use https`,
 		`--log-level "loud": want debug, info, warn or error`,
-		"--shutdown-timeout must be positive")
+		"--shutdown-timeout must be positive",
+		`--trusted-proxies: "proxy.example.org" is neither an IP address nor a CIDR prefix`)
 	emptyDir(t, dir)
 
 	for _, tc := range []struct{ issuer, phrase string }{

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 )
@@ -64,16 +63,13 @@ func (h Handler) WithAttrs(as []slog.Attr) slog.Handler { return Handler{h.Handl
 func (h Handler) WithGroup(name string) slog.Handler { return Handler{h.Handler.WithGroup(name)} }
 
 // Middleware gives each request an ID (also sent back as X-Request-ID),
-// puts the ID and the client address in its context, and logs one line per
-// request once it is done.
-func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
+// puts the ID and the client address (Proxies.ClientAddr) in its context,
+// and logs one line per request once it is done.
+func Middleware(logger *slog.Logger, proxies Proxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := NewID()
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
+		host := proxies.ClientAddr(r)
 		ctx := WithRemoteAddr(WithID(r.Context(), id), host)
 		w.Header().Set("X-Request-ID", id)
 		rec := NewRecorder(w)

@@ -13,7 +13,7 @@ import (
 func TestMiddlewareTagsEveryRecord(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(Handler{slog.NewJSONHandler(&buf, nil)})
-	h := Middleware(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(logger, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		logger.InfoContext(r.Context(), "inside")
 		w.WriteHeader(http.StatusTeapot)
 	}))
