@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,10 +32,20 @@ import (
 	"github.com/propusk/propusk/web"
 )
 
+// serveGCPercent is serve's garbage-collection target unless GOGC is set.
+const serveGCPercent = 400
+
 // serve runs the HTTP server until ctx is cancelled (SIGTERM/SIGINT), then
 // lets requests in flight finish.
 func (a *app) serve(ctx context.Context, c *Config) error {
 	logger := a.logger
+	if os.Getenv("GOGC") == "" { // the runtime reads the real environment, not a.getenv
+		// Propusk's live heap is small (tens of MB) and every request
+		// allocates: collecting at 4× the live heap instead of 2× costs a
+		// few tens of MB and saves about a seventh of the server's CPU per
+		// request (make bench-load). GOGC, when set, wins.
+		debug.SetGCPercent(serveGCPercent)
+	}
 	db, err := openMigrated(ctx, c, !c.NoMigrate)
 	if err != nil {
 		return err
