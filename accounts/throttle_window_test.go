@@ -1,0 +1,45 @@
+package accounts_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/propusk/propusk/accounts"
+)
+
+// The account's run of failures is remembered in a fixed window that
+// starts at its first failure, and a new window starts with no count and
+// no pause. A guesser who spends one wrong password to open the window,
+// waits until a day before it ends, and then guesses as fast as it is let
+// gets 99 guesses before the window ends and 100 more right after: some
+// 200 consecutive wrong passwords in under two days, never a success in
+// between. The README promises "at most 100 passwords per account per 30
+// days while the owner does not sign in", and SP 800-63B-4 §3.2.2 bounds
+// consecutive failures at 100.
+func TestThrottleAccountFailureWindowBoundary(t *testing.T) {
+	th, _, clk := newThrottle(t)
+	if d := reserve(t, th, "anna", otherAddr(0), ""); d != 0 {
+		t.Fatalf("first guess: wait %v", d)
+	}
+	guess := func(until time.Time) int {
+		n := 0
+		for clk.Now().Before(until) {
+			d := reserve(t, th, "anna", otherAddr(n), "")
+			if d > 0 {
+				clk.Advance(min(d, until.Sub(clk.Now())))
+				continue
+			}
+			n++
+			clk.Advance(time.Millisecond) // the password check
+		}
+		return n
+	}
+	edge := t0.Add(accounts.FailureWindow)
+	clk.Advance(edge.Add(-22 * time.Hour).Sub(clk.Now()))
+	before := guess(edge)
+	after := guess(edge.Add(22 * time.Hour))
+	if before+after > accounts.AccountFailures {
+		t.Errorf("%d + %d consecutive wrong passwords checked in the 44 hours around the end of the account's window, want at most %d",
+			before, after, accounts.AccountFailures)
+	}
+}
