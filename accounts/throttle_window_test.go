@@ -43,3 +43,33 @@ func TestThrottleAccountFailureWindowBoundary(t *testing.T) {
 			before, after, accounts.AccountFailures)
 	}
 }
+
+// A known browser's allowance is for consecutive failures too, forgotten
+// FailureWindow after the last: a device cookie left on a shared computer,
+// tried every few days, does not get a new allowance when a fixed window
+// from its first failure ends.
+func TestThrottleKnownDeviceFailuresSlide(t *testing.T) {
+	th, _, clk := newThrottle(t)
+	device := th.KnownDevice(anna, th.IssueDevice(anna))
+	for i := range accounts.DeviceAttempts {
+		if d := reserve(t, th, "anna", otherAddr(i), device); d != 0 {
+			t.Fatalf("known device, failure %d: wait %v", i+1, d)
+		}
+		clk.Advance(3 * 24 * time.Hour)
+	}
+	// Day 31, a day past the end of a window from the first failure: the
+	// device is past its allowance, so an unknown browser to the account,
+	// whose ten failures are not forgotten either.
+	clk.Advance(accounts.FailureWindow + 24*time.Hour - clk.Now().Sub(t0))
+	reserve(t, th, "anna", otherAddr(20), device)
+	if d := reserve(t, th, "anna", otherAddr(21), device); d == 0 {
+		t.Fatalf("known device past its allowance, its failures %d days apart: no wait", 3)
+	}
+	// FailureWindow after its last failure it has its allowance back.
+	clk.Advance(accounts.FailureWindow)
+	for i := range accounts.DeviceAttempts {
+		if d := reserve(t, th, "anna", otherAddr(i), device); d != 0 {
+			t.Fatalf("known device FailureWindow after its last failure, attempt %d: wait %v", i+1, d)
+		}
+	}
+}
