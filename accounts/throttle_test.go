@@ -318,7 +318,7 @@ func TestThrottleKnownDevice(t *testing.T) {
 func TestThrottleAccountLocksUnknownBrowsersAtTheLimit(t *testing.T) {
 	th, _, clk := newThrottle(t)
 	th.AccountFailures = 20 // the rule is the same; the test is shorter
-	var last time.Time // the last failure counted
+	var last time.Time      // the last failure counted
 	lockOut := func() {
 		t.Helper()
 		for n := 0; n < th.AccountFailures; {
