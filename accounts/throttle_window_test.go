@@ -7,15 +7,14 @@ import (
 	"github.com/propusk/propusk/accounts"
 )
 
-// The account's run of failures is remembered in a fixed window that
-// starts at its first failure, and a new window starts with no count and
-// no pause. A guesser who spends one wrong password to open the window,
-// waits until a day before it ends, and then guesses as fast as it is let
-// gets 99 guesses before the window ends and 100 more right after: some
-// 200 consecutive wrong passwords in under two days, never a success in
-// between. The README promises "at most 100 passwords per account per 30
-// days while the owner does not sign in", and SP 800-63B-4 §3.2.2 bounds
-// consecutive failures at 100.
+// The account's run of failures was remembered in a fixed window that
+// started at its first failure, and a new window started with no count
+// and no pause. A guesser who spent one wrong password to open the window,
+// waited until a day before it ended, and then guessed as fast as it was
+// let got 99 guesses before the window ended and 100 more right after:
+// some 200 consecutive wrong passwords in under two days, never a success
+// in between. SP 800-63B-4 §3.2.2 bounds consecutive failures at 100; the
+// window now slides (it ends FailureWindow after the last failure).
 func TestThrottleAccountFailureWindowBoundary(t *testing.T) {
 	th, _, clk := newThrottle(t)
 	if d := reserve(t, th, "anna", otherAddr(0), ""); d != 0 {

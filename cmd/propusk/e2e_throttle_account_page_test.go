@@ -18,9 +18,9 @@ import (
 // who knows the username is guessing at the login page. The guesses must
 // not hold the owner's known browser back here either (issue 12 #5): the
 // password change is what the owner reaches for when they suspect an
-// attack. Today the device cookie is sent only to /login, so the account
-// page counts the owner's current password as an unknown browser's and
-// refuses it during the guesser's pause; a guesser who takes every turn
+// attack. The device cookie was sent only to /login, so the account
+// page counted the owner's current password as an unknown browser's and
+// refused it during the guesser's pause; a guesser who takes every turn
 // the moment it opens (the Retry-After tells them when) keeps the owner
 // from ever changing the password there, and every new sign-in the owner
 // makes to get a fresh session only restarts the guesser's free attempts.
@@ -52,10 +52,10 @@ func TestEndToEndAccountPasswordChangeNotHeldBackByGuesses(t *testing.T) {
 
 // The browser that changes the password on the account page has just
 // proven the password (and holds a fresh sign-in); it must stay a browser
-// the account knows. Today its device token is MACed over the old
-// password hash and no new one is issued, so right after the change it is
-// an unknown browser: a guesser who has run the account up to
-// AccountFailures (a day's work, from anywhere) keeps the owner out of
+// the account knows. Its device token is MACed over the old password
+// hash; without a new one, right after the change it was an unknown
+// browser: a guesser who has run the account up to AccountFailures (a
+// day's work, from anywhere) kept the owner out of
 // the very browser they changed the password in, for the rest of the 30
 // days. (Changing the password is what an owner who suspects an attack
 // does.)
