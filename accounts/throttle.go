@@ -2,6 +2,8 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"time"
@@ -14,8 +16,9 @@ import (
 // AttemptWindow that counted them ends. Per account they bound online
 // guessing at one person's password as NIST SP 800-63B-4 §3.2.2 asks (at
 // most 100 consecutive failed attempts): the account counts its
-// consecutive failures, forgotten only by a successful sign-in or after
-// FailureWindow. From an unknown browser the first AccountAttempts go at
+// consecutive failures, forgotten only by a successful sign-in or
+// FailureWindow after the last of them (a sliding window: with a fixed one
+// a guesser who waits for its end gets another 100 right after it). From an unknown browser the first AccountAttempts go at
 // once; each further one waits FirstDelay, doubling up to MaxDelay (a
 // slowdown: whoever knows a username cannot keep its owner out for long);
 // at AccountFailures unknown browsers are refused outright. A browser the
@@ -25,7 +28,8 @@ import (
 // more unknown browser, so a stolen device cookie is not a free pass. The
 // account key is the normalised username as typed, whether or not such
 // an account exists, so the limits behave the same for both and reveal
-// nothing.
+// nothing; a name that cannot be normalised is keyed by its SHA-256, so a
+// 64 KiB one costs a row of fixed size for FailureWindow.
 const (
 	AccountAttempts = 5
 	AccountFailures = 100
@@ -45,8 +49,8 @@ type LoginThrottle struct {
 	AccountFailures int           // 0: AccountFailures
 	AddressAttempts int           // 0: AddressAttempts
 	DeviceAttempts  int           // 0: DeviceAttempts
-	Window          time.Duration // the address's; 0: AttemptWindow
-	FailureWindow   time.Duration // the account's and device's; 0: FailureWindow
+	Window          time.Duration // the address's, fixed; 0: AttemptWindow
+	FailureWindow   time.Duration // the account's and device's, sliding; 0: FailureWindow
 	MaxDelay        time.Duration // 0: MaxDelay
 	// DeviceKey signs device cookies (IssueDevice); every node must share
 	// it. Without one no browser is known and every one is slowed alike.
@@ -87,8 +91,8 @@ func (t *LoginThrottle) limits() limits {
 
 // pause is the wait after the n-th consecutive failure on an account: none
 // for the first acct-1, then FirstDelay doubling up to maxDelay, and from
-// the failures-th on the rest of the window (the store ends a pause with
-// its window).
+// the failures-th on the whole window (which that failure moved to
+// failWindow after it): the lock.
 func (l limits) pause(n int) time.Duration {
 	switch {
 	case n < l.acct:
@@ -101,9 +105,13 @@ func (l limits) pause(n int) time.Duration {
 
 func accountKey(username string) string {
 	if n, err := NormalizeUsername(username); err == nil {
-		username = n
+		return "login:account:" + n
 	}
-	return "login:account:" + username
+	// Not a username any account can have, so nothing to share a count
+	// with; hashed, so a request body's worth of name is not stored for
+	// FailureWindow (a cheap way to fill the table).
+	sum := sha256.Sum256([]byte(username))
+	return "login:account#" + hex.EncodeToString(sum[:])
 }
 
 // addressKey counts an IPv6 client by its /64: one subscriber usually holds
@@ -157,14 +165,14 @@ func (t *LoginThrottle) Reserve(ctx context.Context, username, addr, device stri
 	res := Reservation{username: username, device: device}
 	acct := accountKey(username)
 	if device != "" {
-		n, err := t.Store.HitThrottle(ctx, deviceKey(device), now, l.failWindow)
+		n, err := t.Store.HitThrottleSliding(ctx, deviceKey(device), now, l.failWindow)
 		if err != nil {
 			return Reservation{}, fmt.Errorf("count sign-in attempt: %w", err)
 		}
 		if n <= l.device {
 			// Still one of the account's consecutive failures if wrong:
 			// counted, but not refused by the account's pause.
-			if _, err := t.Store.HitThrottle(ctx, acct, now, l.failWindow); err != nil {
+			if _, err := t.Store.HitThrottleSliding(ctx, acct, now, l.failWindow); err != nil {
 				return Reservation{}, fmt.Errorf("count sign-in attempt: %w", err)
 			}
 			return res, nil

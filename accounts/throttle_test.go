@@ -86,7 +86,7 @@ func slowdown(t *testing.T, th *accounts.LoginThrottle, clk *clock, username str
 // The per-account limit is a growing delay: after five consecutive
 // failures each further one waits 1 s, 2 s, 4 s … up to 15 minutes. The
 // failures are consecutive ones, not a window's: fifteen minutes later the
-// pauses go on; only FailureWindow after the first failure do they start
+// pauses go on; only FailureWindow after the last failure do they start
 // afresh.
 func TestThrottleAccountSlowsDown(t *testing.T) {
 	th, _, clk := newThrottle(t)
@@ -314,11 +314,11 @@ func TestThrottleKnownDevice(t *testing.T) {
 // At AccountFailures consecutive failures unknown browsers are refused,
 // not slowed, until the owner signs in from a known browser, an
 // administrator unlocks the account, or FailureWindow has passed since the
-// first failure.
+// last failure.
 func TestThrottleAccountLocksUnknownBrowsersAtTheLimit(t *testing.T) {
 	th, _, clk := newThrottle(t)
 	th.AccountFailures = 20 // the rule is the same; the test is shorter
-	start := clk.Now()
+	var last time.Time      // the last failure counted
 	lockOut := func() {
 		t.Helper()
 		for n := 0; n < th.AccountFailures; {
@@ -331,22 +331,24 @@ func TestThrottleAccountLocksUnknownBrowsersAtTheLimit(t *testing.T) {
 				continue
 			}
 			n++
+			last = clk.Now()
 		}
 	}
 	lockOut()
 	wantLocked := func(what string) {
 		t.Helper()
 		r := reserveTurn(t, th, "anna", "198.51.100.9", "")
-		if left := start.Add(accounts.FailureWindow).Sub(clk.Now()); !r.Locked || r.Wait != left {
+		if left := last.Add(accounts.FailureWindow).Sub(clk.Now()); !r.Locked || r.Wait != left {
 			t.Fatalf("%s: %+v, want locked for %v", what, r, left)
 		}
 	}
 	wantLocked("after the limit")
 	clk.Advance(accounts.MaxDelay)
-	wantLocked("after the longest pause")
+	wantLocked("after the longest pause") // refused attempts move nothing
 	// A known browser still gets in; its sign-in lifts the lock.
 	device := th.KnownDevice(anna, th.IssueDevice(anna))
 	reserve(t, th, "anna", "198.51.100.9", device) // a typo first
+	last = clk.Now()
 	wantLocked("after a known browser's wrong password")
 	signIn(t, th, "anna", "198.51.100.9", device)
 	if d := reserve(t, th, "anna", "198.51.100.9", ""); d != 0 {
@@ -355,7 +357,6 @@ func TestThrottleAccountLocksUnknownBrowsersAtTheLimit(t *testing.T) {
 
 	// An administrator's unlock lifts it too.
 	clk.Advance(time.Hour)
-	start = clk.Now()
 	unlock(t, th, "anna") // the attempt above began a run: start afresh
 	lockOut()
 	wantLocked("again")
@@ -364,13 +365,15 @@ func TestThrottleAccountLocksUnknownBrowsersAtTheLimit(t *testing.T) {
 		t.Fatalf("after Unlock: wait %v", d)
 	}
 
-	// And the failures are forgotten FailureWindow after the first.
+	// And the failures are forgotten FailureWindow after the last, not
+	// before.
 	unlock(t, th, "anna")
-	start = clk.Now()
 	lockOut()
-	clk.Advance(start.Add(accounts.FailureWindow).Sub(clk.Now()))
+	clk.Advance(last.Add(accounts.FailureWindow - time.Second).Sub(clk.Now()))
+	wantLocked("a second before FailureWindow after the last failure")
+	clk.Advance(time.Second)
 	if d := reserve(t, th, "anna", "198.51.100.9", ""); d != 0 {
-		t.Fatalf("after FailureWindow: wait %v", d)
+		t.Fatalf("FailureWindow after the last failure: wait %v", d)
 	}
 }
 

@@ -483,7 +483,11 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	if turn.Wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
-		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.password_throttled"}, http.StatusTooManyRequests)
+		key := "account.error.password_throttled"
+		if turn.Locked { // waiting "a little" would not help
+			key = "account.error.password_locked"
+		}
+		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: key}, http.StatusTooManyRequests)
 		return
 	}
 	if _, err := h.Accounts.Authenticate(ctx, acct.Username, r.PostFormValue("current_password")); err != nil {
@@ -519,6 +523,16 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, err)
 		return
 	}
+	// The new password ended every device token (they are signed over the
+	// hash); this browser, signed in a moment ago and with the password
+	// just proven, stays known, or a guesser who has run the account up to
+	// the limit would keep its owner out of it.
+	changed, err := h.Accounts.Store.GetAccount(ctx, acct.ID)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	h.rememberDevice(w, r, changed, acct)
 	h.Logger.InfoContext(ctx, "password changed", "account_id", acct.ID, "other_sessions_ended", ended)
 	http.Redirect(w, r, "/account?notice=password_changed", http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,10 @@ import (
 	"github.com/propusk/propusk/store"
 )
 
-// The device cookie: long-lived, out of scripts' reach, sent only to the
-// sign-in pages and, over https, only over https; one token per account,
-// newest first, at most maxDeviceTokens accounts per browser.
+// The device cookie: long-lived, out of scripts' reach, sent to every page
+// (the account page's password change needs it too) and, over https, only
+// over https; one token per account, newest first, at most maxDeviceTokens
+// accounts per browser.
 func TestRememberDevice(t *testing.T) {
 	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef")}
 	h := &Handler{Throttle: th, SecureCookies: true}
@@ -27,14 +29,10 @@ func TestRememberDevice(t *testing.T) {
 		}
 		w := httptest.NewRecorder()
 		h.rememberDevice(w, r, acct(accountID))
-		cs := w.Result().Cookies()
-		if len(cs) != 1 || cs[0].Name != deviceCookie {
-			t.Fatalf("cookies set: %v", cs)
-		}
-		return cs[0]
+		return newDeviceCookie(t, w)
 	}
 	c := remember("acct-0", nil)
-	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/login" ||
+	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" ||
 		c.MaxAge != int(accounts.DeviceLifetime/time.Second) {
 		t.Fatalf("device cookie attributes: %+v", c)
 	}
@@ -65,5 +63,74 @@ func TestRememberDevice(t *testing.T) {
 	}
 	if n != 1 || th.KnownDevice(acct("acct-3"), toks[0]) == "" || len(toks) != maxDeviceTokens {
 		t.Fatalf("after signing in to acct-3 again: %d of its tokens, first %t, %d in all", n, th.KnownDevice(acct("acct-3"), toks[0]) != "", len(toks))
+	}
+}
+
+// newDeviceCookie is the device cookie w sets at /; any other it sets must
+// be the removal of an old one at /login.
+func newDeviceCookie(t *testing.T, w *httptest.ResponseRecorder) *http.Cookie {
+	t.Helper()
+	var set *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		switch {
+		case c.Name == deviceCookie && c.Path == "/" && set == nil:
+			set = c
+		case c.Name == deviceCookie && c.Path == oldDevicePath && c.MaxAge < 0:
+		default:
+			t.Fatalf("cookie set: %+v", c)
+		}
+	}
+	if set == nil {
+		t.Fatal("no device cookie set at /")
+	}
+	return set
+}
+
+// Device cookies used to live at /login, and a browser may hold one there
+// beside the new one at /; it sends both to the sign-in pages, the longer
+// path first. Both are read, and the next sign-in there moves the old
+// one's tokens into the cookie at / and removes the old one.
+func TestDeviceCookieAtTheOldPath(t *testing.T) {
+	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef")}
+	h := &Handler{Throttle: th}
+	acct := func(id string) store.Account { return store.Account{ID: id, PasswordHash: "hash of " + id} }
+	old := &http.Cookie{Name: deviceCookie, Value: th.IssueDevice(acct("old-1")) + "~" + th.IssueDevice(acct("old-2"))}
+	cur := &http.Cookie{Name: deviceCookie, Value: th.IssueDevice(acct("new-1"))}
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	r.AddCookie(old)
+	r.AddCookie(cur)
+	toks := deviceTokens(r)
+	for _, id := range []string{"old-1", "old-2", "new-1"} {
+		if !slices.ContainsFunc(toks, func(tok string) bool { return th.KnownDevice(acct(id), tok) != "" }) {
+			t.Errorf("%s's token not read from %v", id, toks)
+		}
+	}
+
+	w := httptest.NewRecorder()
+	h.rememberDevice(w, r, acct("signed-in"))
+	removed := false
+	for _, c := range w.Result().Cookies() {
+		removed = removed || c.Path == oldDevicePath && c.MaxAge < 0
+	}
+	if !removed {
+		t.Error("the old cookie at /login was not removed")
+	}
+	c := newDeviceCookie(t, w)
+	for _, id := range []string{"signed-in", "old-1", "old-2", "new-1"} {
+		if !slices.ContainsFunc(strings.Split(c.Value, "~"), func(tok string) bool { return th.KnownDevice(acct(id), tok) != "" }) {
+			t.Errorf("%s's token not in the new cookie %q", id, c.Value)
+		}
+	}
+
+	// Elsewhere (the account page) the old cookie is not sent, so it is
+	// left for the next sign-in to move. A password change there replaces
+	// the token signed over the old password too.
+	r = httptest.NewRequest(http.MethodPost, "/account/password", nil)
+	r.AddCookie(cur)
+	w = httptest.NewRecorder()
+	changed := store.Account{ID: "new-1", PasswordHash: "new hash of new-1"}
+	h.rememberDevice(w, r, changed, acct("new-1"))
+	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].Path != "/" || strings.Contains(cs[0].Value, "~") || th.KnownDevice(changed, cs[0].Value) == "" {
+		t.Errorf("cookies set on the account page's password change: %+v", cs)
 	}
 }

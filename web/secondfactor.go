@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/propusk/propusk/accounts"
@@ -112,6 +113,14 @@ func mfaError(err error, now time.Time) (key string, wait int, status int, ok bo
 	return "", 0, 0, false
 }
 
+// setRetryAfter tells a client when a throttled second-factor page (429)
+// may be tried again, as the sign-in page does.
+func setRetryAfter(w http.ResponseWriter, status, wait int) {
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
+	}
+}
+
 // otp asks for and checks the code from the authenticator app.
 func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
 	f, d, acct, done := h.secondFactorFlow(w, r)
@@ -144,6 +153,7 @@ func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		view.ErrorKey, view.WaitSeconds, status = key, wait, st
+		setRetryAfter(w, st, wait)
 	}
 	h.renderStep(w, r, f, d, status, SecondFactorPage, func(csrf string) any {
 		view.CSRFToken = csrf
@@ -191,6 +201,7 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		view.ErrorKey, view.WaitSeconds, status = key, wait, st
+		setRetryAfter(w, st, wait)
 	}
 	h.renderStep(w, r, f, d, status, RecoveryPage, func(csrf string) any {
 		view.CSRFToken = csrf
@@ -252,6 +263,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		view.ErrorKey, view.WaitSeconds, status = key, wait, st
+		setRetryAfter(w, st, wait)
 	}
 	// A fresh secret for a new showing; the same one again after a wrong
 	// code, so the entry the person just made in the app still works. An

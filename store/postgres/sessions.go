@@ -315,6 +315,25 @@ func (db *DB) HitThrottle(ctx context.Context, key string, now time.Time, window
 	return n, nil
 }
 
+// HitThrottleSliding implements store.Throttles like HitThrottle, with
+// the end pushed to now+window (GREATEST keeps a later end another hit
+// set).
+func (db *DB) HitThrottleSliding(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
+	var n int
+	err := db.q(ctx).QueryRow(ctx, `INSERT INTO throttles (key, count, window_start, window_end)
+		VALUES ($1, 1, $2, $3)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN throttles.window_end <= $2 THEN 1 ELSE throttles.count + 1 END,
+			window_start = CASE WHEN throttles.window_end <= $2 THEN excluded.window_start ELSE throttles.window_start END,
+			window_end = GREATEST(throttles.window_end, excluded.window_end),
+			next_at = CASE WHEN throttles.window_end <= $2 THEN NULL ELSE throttles.next_at END
+		RETURNING count`, key, now.UTC(), now.Add(window).UTC()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("hit sliding throttle: %w", mapErr(err))
+	}
+	return n, nil
+}
+
 // UnhitThrottle implements store.Throttles.
 func (db *DB) UnhitThrottle(ctx context.Context, key string, at time.Time) error {
 	_, err := db.count(ctx, "take back a throttle hit", `UPDATE throttles SET count = count - 1
@@ -337,24 +356,24 @@ func (db *DB) ThrottleCount(ctx context.Context, key string, now time.Time) (int
 	return n, end.UTC(), nil
 }
 
-// HitThrottleSpaced implements store.Throttles. The placeholder insert
-// gives every caller a row to lock, so the first hits on a new key take
-// turns too; it looks like an ended window and never outlives the
-// transaction as such.
+// HitThrottleSpaced implements store.Throttles. One upsert inserts key's
+// row (a placeholder that looks like an ended window and never outlives
+// the transaction as such) or locks the existing one, and returns it, so
+// the first hits on a new key take turns too and nothing can take the row
+// away in between: with an insert-if-missing and then a SELECT … FOR
+// UPDATE the sweeper could delete an ended row between the two, and the
+// sign-in failed.
 func (db *DB) HitThrottleSpaced(ctx context.Context, key string, now time.Time, window time.Duration, pause func(n int) time.Duration) (store.ThrottleTurn, error) {
 	var turn store.ThrottleTurn
 	now = now.UTC().Truncate(time.Microsecond) // what the column keeps
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		_, err := db.q(ctx).Exec(ctx, `INSERT INTO throttles (key, count, window_start, window_end)
-			VALUES ($1, 0, $2, $2) ON CONFLICT (key) DO NOTHING`, key, now)
-		if err != nil {
-			return mapErr(err)
-		}
 		var n int
 		var start, end time.Time
 		var next *time.Time
-		err = db.q(ctx).QueryRow(ctx,
-			`SELECT count, window_start, window_end, next_at FROM throttles WHERE key = $1 FOR UPDATE`, key).Scan(&n, &start, &end, &next)
+		err := db.q(ctx).QueryRow(ctx, `INSERT INTO throttles (key, count, window_start, window_end)
+			VALUES ($1, 0, $2, $2)
+			ON CONFLICT (key) DO UPDATE SET count = throttles.count
+			RETURNING count, window_start, window_end, next_at`, key, now).Scan(&n, &start, &end, &next)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -366,6 +385,9 @@ func (db *DB) HitThrottleSpaced(ctx context.Context, key string, now time.Time, 
 			return nil
 		}
 		n++
+		if e := now.Add(window); e.After(end) { // sliding: window after this attempt
+			end = e
+		}
 		at := now.Add(max(pause(n), 0)).Truncate(time.Microsecond)
 		_, err = db.q(ctx).Exec(ctx, `UPDATE throttles SET count = $2, window_start = $3, window_end = $4, next_at = $5
 			WHERE key = $1`, key, n, start, end, at)
@@ -392,9 +414,12 @@ func (db *DB) DeleteExpiredThrottles(ctx context.Context, before time.Time, limi
 	if err := store.CheckBatchSize(limit); err != nil {
 		return 0, err
 	}
+	// The outer window_end test is re-checked on a row a hit renewed while
+	// the DELETE waited for its lock (READ COMMITTED re-reads it); without
+	// it the subquery's stale answer would wipe a live count.
 	return db.count(ctx, "delete expired throttles",
 		`DELETE FROM throttles WHERE key IN
-			(SELECT key FROM throttles WHERE window_end < $1 LIMIT $2)`, before.UTC(), limit)
+			(SELECT key FROM throttles WHERE window_end < $1 LIMIT $2) AND window_end < $1`, before.UTC(), limit)
 }
 
 // nullIfEmpty stores "" as NULL, for optional foreign keys.

@@ -312,6 +312,24 @@ func (db *DB) HitThrottle(ctx context.Context, key string, now time.Time, window
 	return n, nil
 }
 
+// HitThrottleSliding implements store.Throttles like HitThrottle, with
+// the end pushed to now+window (max keeps a later end another hit set).
+func (db *DB) HitThrottleSliding(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
+	var n int
+	err := db.writer(ctx).QueryRowContext(ctx, `INSERT INTO throttles (key, count, window_start, window_end)
+		VALUES (?1, 1, ?2, ?3)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN throttles.window_end <= ?2 THEN 1 ELSE throttles.count + 1 END,
+			window_start = CASE WHEN throttles.window_end <= ?2 THEN excluded.window_start ELSE throttles.window_start END,
+			window_end = max(throttles.window_end, excluded.window_end),
+			next_at = CASE WHEN throttles.window_end <= ?2 THEN NULL ELSE throttles.next_at END
+		RETURNING count`, key, now.UnixMicro(), now.Add(window).UnixMicro()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("hit sliding throttle: %w", mapErr(err))
+	}
+	return n, nil
+}
+
 // UnhitThrottle implements store.Throttles.
 func (db *DB) UnhitThrottle(ctx context.Context, key string, at time.Time) error {
 	_, err := db.count(ctx, "take back a throttle hit", `UPDATE throttles SET count = count - 1
@@ -357,6 +375,7 @@ func (db *DB) HitThrottleSpaced(ctx context.Context, key string, now time.Time, 
 			return nil
 		}
 		n++
+		end = max(end, now.Add(window).UnixMicro()) // sliding: window after this attempt
 		next = sql.NullInt64{Int64: now.Add(max(pause(n), 0)).UnixMicro(), Valid: true}
 		_, err = db.writer(ctx).ExecContext(ctx, `INSERT INTO throttles (key, count, window_start, window_end, next_at)
 			VALUES (?, ?, ?, ?, ?)

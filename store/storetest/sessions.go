@@ -586,16 +586,24 @@ func testThrottles(t *testing.T, newStore NewStore) {
 		end := now.Add(window)
 		spaced(now, store.ThrottleTurn{Counted: true, Count: 1, NextAt: now, WindowEnd: end})
 		spaced(now, store.ThrottleTurn{Counted: true, Count: 2, NextAt: now.Add(2 * time.Second), WindowEnd: end})
-		// During the pause nothing counts and the pause does not move, so
-		// refused attempts cannot push it ever further.
+		// During the pause nothing counts and neither the pause nor the
+		// window moves, so refused attempts cannot push them ever further.
 		for range 3 {
 			spaced(now.Add(time.Second), store.ThrottleTurn{Count: 2, NextAt: now.Add(2 * time.Second), WindowEnd: end})
 		}
-		spaced(now.Add(2*time.Second), store.ThrottleTurn{Counted: true, Count: 3, NextAt: now.Add(5 * time.Second), WindowEnd: end})
+		// A counted attempt moves the window's end to window after it.
+		at := now.Add(2 * time.Second)
+		end = at.Add(window)
+		spaced(at, store.ThrottleTurn{Counted: true, Count: 3, NextAt: at.Add(3 * time.Second), WindowEnd: end})
 		wantCount(t, s, "pwd:anna", now.Add(3*time.Second), 3, end)
-		// A pause ends with its window: the next attempt opens a new one.
+		// So the run goes on until window after its last attempt
+		// (consecutive failures: forgotten only a window after the last),
+		// with its count and pause.
 		later := end.Add(-time.Second)
-		spaced(later, store.ThrottleTurn{Counted: true, Count: 4, NextAt: later.Add(4 * time.Second), WindowEnd: end})
+		spaced(later, store.ThrottleTurn{Counted: true, Count: 4, NextAt: later.Add(4 * time.Second), WindowEnd: later.Add(window)})
+		end = later.Add(window)
+		wantCount(t, s, "pwd:anna", end.Add(-time.Microsecond), 4, end)
+		// A pause ends with its window: the next attempt opens a new one.
 		spaced(end, store.ThrottleTurn{Counted: true, Count: 1, NextAt: end, WindowEnd: end.Add(window)})
 		// Reset forgets the pause with the count.
 		spaced(end, store.ThrottleTurn{Counted: true, Count: 2, NextAt: end.Add(2 * time.Second), WindowEnd: end.Add(window)})
@@ -605,6 +613,65 @@ func testThrottles(t *testing.T, newStore NewStore) {
 		n, err := s.DeleteExpiredThrottles(ctx(t), end.Add(2*window), 5)
 		must(t, err, "sweep")
 		equal(t, n, 1, "swept spaced windows")
+	})
+	t.Run("Sliding", func(t *testing.T) {
+		s := newStore(t)
+		slide := func(key string, at time.Time, want int) {
+			t.Helper()
+			n, err := s.HitThrottleSliding(ctx(t), key, at, window)
+			must(t, err, "sliding hit")
+			equal(t, n, want, "count after sliding hit on "+key)
+		}
+		// Each hit moves the end to window after it: hits spaced just
+		// under a window apart are never forgotten.
+		at := now
+		for i := 1; i <= 4; i++ {
+			slide("dev:a", at, i)
+			wantCount(t, s, "dev:a", at, i, at.Add(window))
+			at = at.Add(window - time.Second)
+		}
+		// A window after the last hit they are.
+		last := at.Add(-(window - time.Second))
+		wantCount(t, s, "dev:a", last.Add(window), 0, time.Time{})
+		slide("dev:a", last.Add(window), 1)
+		// A fixed hit on a sliding key counts without moving the end; a
+		// sliding hit never moves it earlier.
+		end := last.Add(2 * window)
+		hit(t, s, "dev:a", last.Add(window+time.Minute), 2)
+		wantCount(t, s, "dev:a", last.Add(window+time.Minute), 2, end)
+		n, err := s.HitThrottleSliding(ctx(t), "dev:a", last.Add(window+time.Minute), time.Minute)
+		must(t, err, "short sliding hit")
+		equal(t, n, 3, "count after a short sliding hit")
+		wantCount(t, s, "dev:a", last.Add(window+time.Minute), 3, end)
+		// Takebacks and resets work as on fixed windows.
+		must(t, s.UnhitThrottle(ctx(t), "dev:a", last.Add(window+time.Minute)), "unhit")
+		wantCount(t, s, "dev:a", last.Add(window+time.Minute), 2, end)
+		must(t, s.ResetThrottle(ctx(t), "dev:a"), "reset")
+		wantCount(t, s, "dev:a", last.Add(window+time.Minute), 0, time.Time{})
+	})
+	t.Run("SlidingOnSpacedKey", func(t *testing.T) {
+		// Known browsers' failures count on the account by sliding hits:
+		// they move the end as spaced ones do, and leave the pause.
+		s := newStore(t)
+		pause := func(n int) time.Duration {
+			if n < 2 {
+				return 0
+			}
+			return time.Hour
+		}
+		spaced := func(at time.Time, want store.ThrottleTurn) {
+			t.Helper()
+			got, err := s.HitThrottleSpaced(ctx(t), "acct:anna", at, window, pause)
+			must(t, err, "spaced hit")
+			equal(t, got, want, fmt.Sprintf("turn at %v", at.Sub(now)))
+		}
+		spaced(now, store.ThrottleTurn{Counted: true, Count: 1, NextAt: now, WindowEnd: now.Add(window)})
+		spaced(now, store.ThrottleTurn{Counted: true, Count: 2, NextAt: now.Add(time.Hour), WindowEnd: now.Add(window)})
+		at := now.Add(10 * time.Minute)
+		n, err := s.HitThrottleSliding(ctx(t), "acct:anna", at, window)
+		must(t, err, "sliding hit")
+		equal(t, n, 3, "count after a sliding hit on a spaced key")
+		spaced(at.Add(time.Minute), store.ThrottleTurn{Count: 3, NextAt: now.Add(time.Hour), WindowEnd: at.Add(window)})
 	})
 	t.Run("Unhit", func(t *testing.T) {
 		s := newStore(t)
@@ -766,6 +833,52 @@ func testSessionConcurrency(t *testing.T, newStore NewStore) {
 		}
 		slices.Sort(counted)
 		equal(t, counted, []int{1, 2, 3}, "counted attempts of the burst")
+	})
+	t.Run("ThrottleSpacedWhileSwept", func(t *testing.T) {
+		// The sweeper deletes ended windows while sign-ins hit them: a hit
+		// whose row vanishes under it starts a new window, never an error
+		// (an error page for a sign-in), and a window it renewed is live,
+		// not swept.
+		s := newStore(t)
+		pause := func(int) time.Duration { return 0 }
+		const keys = 40
+		for round := range 5 {
+			start := now.Add(time.Duration(round) * 3 * time.Hour)
+			for k := range keys {
+				if _, err := s.HitThrottleSpaced(ctx(t), fmt.Sprint("acct:", k), start.Add(-2*time.Hour), time.Hour, pause); err != nil {
+					t.Fatal(err)
+				}
+			}
+			errs := race(2*racers, func(i int) error {
+				if i%2 == 1 {
+					for range keys / 4 {
+						if _, err := s.DeleteExpiredThrottles(ctx(t), start, 10); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				for k := i / 2; k < keys; k += racers {
+					turn, err := s.HitThrottleSpaced(ctx(t), fmt.Sprint("acct:", k), start, time.Hour, pause)
+					if err != nil {
+						return err
+					}
+					if !turn.Counted || turn.Count != 1 || !turn.WindowEnd.Equal(start.Add(time.Hour)) {
+						return fmt.Errorf("round %d, key %d: %+v, want a new window's first attempt", round, k, turn)
+					}
+				}
+				return nil
+			})
+			for _, err := range errs {
+				must(t, err, "spaced hit or sweep")
+			}
+			for k := range keys {
+				wantCount := 1
+				n, _, err := s.ThrottleCount(ctx(t), fmt.Sprint("acct:", k), start)
+				must(t, err, "count")
+				equal(t, n, wantCount, fmt.Sprintf("round %d, key %d: count after the sweep", round, k))
+			}
+		}
 	})
 	t.Run("CreateSessionSamePublicIDOneWins", func(t *testing.T) {
 		s := withAccountAndClient(t, newStore)
