@@ -24,6 +24,7 @@ type Service struct {
 // Grants is what Withdraw needs beyond Consents.
 type Grants interface {
 	store.Transactor
+	LockGrants(ctx context.Context, subject string) error
 	DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error)
 	AppendAudit(ctx context.Context, e store.AuditEvent) (int64, error)
 }
@@ -108,10 +109,18 @@ func (s *Service) Revoke(ctx context.Context, accountID, clientID string) error 
 // client's access: every token and code it holds for the person turns
 // inactive at once (introspection says so, a refresh is refused), not at
 // their expiry. Both happen in one transaction with the audit event
-// consent.withdrawn, so a failure leaves neither half done. ErrNotGiven
+// consent.withdrawn, so a failure leaves neither half done; the event's
+// tokens_ended counts the codes and tokens ended. ErrNotGiven
 // when there is no remembered consent; nothing changes then.
 func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr string) error {
 	err := s.Grants.InTx(ctx, func(ctx context.Context) error {
+		// First, before any read: a token request or a code issuance in
+		// flight for the person holds this lock until it commits, so the
+		// deactivation below sees what it wrote instead of leaving it
+		// working.
+		if err := s.Grants.LockGrants(ctx, accountID); err != nil {
+			return err
+		}
 		c, err := s.Store.GetConsent(ctx, accountID, clientID)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrNotGiven
