@@ -43,7 +43,7 @@ func (localProvider) RequiresSecondFactor(context.Context, *flow.Flow, string) (
 	return false, nil
 }
 
-func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
+func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, _ Consent) {
 	p.h.Flows.Delete(r.Context(), f.ID)
 	target := f.ReturnTo
 	if !IsLocalPath(target) {
