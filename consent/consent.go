@@ -95,16 +95,6 @@ func (s *Service) List(ctx context.Context, accountID string) ([]store.Consent, 
 	return s.Store.ListConsents(ctx, accountID)
 }
 
-// Revoke forgets the person's consent for a client: the next authorization
-// asks again. Revoking what was never given is not an error.
-func (s *Service) Revoke(ctx context.Context, accountID, clientID string) error {
-	err := s.Store.DeleteConsent(ctx, accountID, clientID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("revoke consent: %w", err)
-	}
-	return nil
-}
-
 // Withdraw forgets the person's consent to the client and ends the
 // client's access: every token and code it holds for the person turns
 // inactive at once (introspection says so, a refresh is refused), not at
