@@ -26,7 +26,7 @@ type Grants interface {
 	store.Transactor
 	LockGrants(ctx context.Context, subject string) error
 	DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error)
-	AppendAudit(ctx context.Context, e store.AuditEvent) (int64, error)
+	store.Audit
 }
 
 // ErrNotGiven is Withdraw's answer when there is no remembered consent to
@@ -139,4 +139,29 @@ func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr 
 		return fmt.Errorf("withdraw consent: %w", err)
 	}
 	return err
+}
+
+// WithdrawnWithin reports whether the audit log shows the person
+// withdrawing consent to the client within the last d. The account page
+// names a service as withdrawn only then: its notice address carries the
+// client ID, and a crafted link must not make the page say that a
+// service of the attacker's choosing was cut off.
+func (s *Service) WithdrawnWithin(ctx context.Context, accountID, clientID string, d time.Duration) (bool, error) {
+	if s.Grants == nil {
+		return false, nil
+	}
+	ev, err := s.Grants.ListAudit(ctx, store.AuditFilter{AccountID: accountID, Type: "consent.withdrawn", Limit: 20})
+	if err != nil {
+		return false, fmt.Errorf("read withdrawals: %w", err)
+	}
+	since := s.now().Add(-d)
+	for _, e := range ev {
+		if e.At.Before(since) {
+			break // newest first
+		}
+		if e.ClientID == clientID && e.ActorID == accountID {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -349,3 +349,40 @@ func TestWithdrawIsOneTransaction(t *testing.T) {
 		t.Error("a failed withdrawal deleted the consent or ended the tokens")
 	}
 }
+
+// The account page names a withdrawn service only for a withdrawal the
+// person made a moment ago: not for a client they never withdrew (a
+// crafted link), another person's withdrawal, or an old one.
+func TestWithdrawnWithin(t *testing.T) {
+	e := newEnv(t)
+	e.remember(t, "anna", "card", "openid")
+	e.remember(t, "boris", "mail", "openid")
+	if err := e.svc.Withdraw(t.Context(), "anna", "card", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Withdraw(t.Context(), "boris", "mail", ""); err != nil {
+		t.Fatal(err)
+	}
+	within := func(account, client string) bool {
+		t.Helper()
+		ok, err := e.svc.WithdrawnWithin(t.Context(), account, client, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	e.clk.Advance(4 * time.Minute)
+	if !within("anna", "card") {
+		t.Error("a withdrawal four minutes ago is not found")
+	}
+	if within("anna", "mail") {
+		t.Error("anna is said to have withdrawn mail, which boris withdrew")
+	}
+	if within("boris", "card") {
+		t.Error("boris is said to have withdrawn card, which he never allowed")
+	}
+	e.clk.Advance(2 * time.Minute)
+	if within("anna", "card") {
+		t.Error("a withdrawal six minutes ago still counts as a moment ago")
+	}
+}
