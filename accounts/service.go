@@ -129,6 +129,7 @@ func (s *Service) List(ctx context.Context) ([]store.Account, error) {
 // besides the account.
 type AccessStore interface {
 	store.Transactor
+	LockGrants(ctx context.Context, subject string) error
 	DeleteBrowserSessionsOfAccount(ctx context.Context, accountID string) (int, error)
 	DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error)
 }
@@ -152,6 +153,14 @@ func (s *Service) Disable(ctx context.Context, usernameOrID string) (Ended, erro
 	var ended Ended
 	already := false
 	disable := func(ctx context.Context) error {
+		if s.Access != nil {
+			// First: a token request in flight for the account holds this
+			// lock until it commits, so the deactivation below ends what it
+			// wrote instead of leaving it working.
+			if err := s.Access.LockGrants(ctx, a.ID); err != nil {
+				return err
+			}
+		}
 		_, err := s.Store.UpdateAccount(ctx, a.ID, func(a store.Account) (store.Account, error) {
 			if a.Disabled() {
 				return a, ErrAlreadyDisabled

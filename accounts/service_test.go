@@ -157,6 +157,7 @@ type fakeAccess struct {
 }
 
 func (f *fakeAccess) InTx(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+func (f *fakeAccess) LockGrants(context.Context, string) error                       { return nil }
 func (f *fakeAccess) DeleteBrowserSessionsOfAccount(_ context.Context, id string) (int, error) {
 	n := f.sessions[id]
 	delete(f.sessions, id)

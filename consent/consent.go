@@ -24,8 +24,9 @@ type Service struct {
 // Grants is what Withdraw needs beyond Consents.
 type Grants interface {
 	store.Transactor
+	LockGrants(ctx context.Context, subject string) error
 	DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error)
-	AppendAudit(ctx context.Context, e store.AuditEvent) (int64, error)
+	store.Audit
 }
 
 // ErrNotGiven is Withdraw's answer when there is no remembered consent to
@@ -94,24 +95,22 @@ func (s *Service) List(ctx context.Context, accountID string) ([]store.Consent, 
 	return s.Store.ListConsents(ctx, accountID)
 }
 
-// Revoke forgets the person's consent for a client: the next authorization
-// asks again. Revoking what was never given is not an error.
-func (s *Service) Revoke(ctx context.Context, accountID, clientID string) error {
-	err := s.Store.DeleteConsent(ctx, accountID, clientID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("revoke consent: %w", err)
-	}
-	return nil
-}
-
 // Withdraw forgets the person's consent to the client and ends the
 // client's access: every token and code it holds for the person turns
 // inactive at once (introspection says so, a refresh is refused), not at
 // their expiry. Both happen in one transaction with the audit event
-// consent.withdrawn, so a failure leaves neither half done. ErrNotGiven
+// consent.withdrawn, so a failure leaves neither half done; the event's
+// tokens_ended counts the codes and tokens ended. ErrNotGiven
 // when there is no remembered consent; nothing changes then.
 func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr string) error {
 	err := s.Grants.InTx(ctx, func(ctx context.Context) error {
+		// First, before any read: a token request or a code issuance in
+		// flight for the person holds this lock until it commits, so the
+		// deactivation below sees what it wrote instead of leaving it
+		// working.
+		if err := s.Grants.LockGrants(ctx, accountID); err != nil {
+			return err
+		}
 		c, err := s.Store.GetConsent(ctx, accountID, clientID)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrNotGiven
@@ -140,4 +139,29 @@ func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr 
 		return fmt.Errorf("withdraw consent: %w", err)
 	}
 	return err
+}
+
+// WithdrawnWithin reports whether the audit log shows the person
+// withdrawing consent to the client within the last d. The account page
+// names a service as withdrawn only then: its notice address carries the
+// client ID, and a crafted link must not make the page say that a
+// service of the attacker's choosing was cut off.
+func (s *Service) WithdrawnWithin(ctx context.Context, accountID, clientID string, d time.Duration) (bool, error) {
+	if s.Grants == nil {
+		return false, nil
+	}
+	ev, err := s.Grants.ListAudit(ctx, store.AuditFilter{AccountID: accountID, Type: "consent.withdrawn", Limit: 20})
+	if err != nil {
+		return false, fmt.Errorf("read withdrawals: %w", err)
+	}
+	since := s.now().Add(-d)
+	for _, e := range ev {
+		if e.At.Before(since) {
+			break // newest first
+		}
+		if e.ClientID == clientID && e.ActorID == accountID {
+			return true, nil
+		}
+	}
+	return false, nil
 }

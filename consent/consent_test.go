@@ -169,31 +169,18 @@ func TestList(t *testing.T) {
 	}
 }
 
-func TestRevoke(t *testing.T) {
+// Consent given again after a withdrawal starts afresh: the withdrawn
+// scopes do not come back.
+func TestConsentAgainAfterWithdraw(t *testing.T) {
 	e := newEnv(t)
 	e.remember(t, "anna", "card", "openid", "profile")
-	e.remember(t, "anna", "mail", "openid")
-	e.remember(t, "boris", "card", "openid")
-	if err := e.svc.Revoke(t.Context(), "anna", "card"); err != nil {
+	if err := e.svc.Withdraw(t.Context(), "anna", "card", ""); err != nil {
 		t.Fatal(err)
 	}
-	if e.covers(t, "anna", "card", "openid") {
-		t.Error("still covered after Revoke")
-	}
-	if !e.covers(t, "anna", "mail", "openid") || !e.covers(t, "boris", "card", "openid") {
-		t.Error("Revoke removed another consent")
-	}
-	// Revoking again, or what was never given, is fine.
-	for _, ac := range [][2]string{{"anna", "card"}, {"boris", "mail"}, {"nobody", "nothing"}} {
-		if err := e.svc.Revoke(t.Context(), ac[0], ac[1]); err != nil {
-			t.Errorf("Revoke(%s, %s): %v", ac[0], ac[1], err)
-		}
-	}
-	// Consent given again after a revocation starts afresh.
 	e.clk.Advance(time.Hour)
 	e.remember(t, "anna", "card", "email")
 	if e.covers(t, "anna", "card", "openid") || !e.covers(t, "anna", "card", "email") {
-		t.Error("revoked scopes came back")
+		t.Error("withdrawn scopes came back")
 	}
 	c, err := e.db.GetConsent(t.Context(), "anna", "card")
 	if err != nil {
@@ -293,6 +280,16 @@ func TestWithdraw(t *testing.T) {
 	e.grant(t, "anna-card", "anna", "card")
 	e.grant(t, "anna-mail", "anna", "mail")
 	e.grant(t, "boris-card", "boris", "card")
+	// What fosite keeps beside a code: ended too, but not counted as
+	// tokens in the audit event.
+	for _, kind := range []string{store.OAuthPKCE, store.OAuthOIDC} {
+		if err := e.db.CreateOAuthRecord(t.Context(), store.OAuthRecord{
+			Kind: kind, Signature: "anna-card-" + kind, RequestID: "req-anna-card", ClientID: "card", Subject: "anna",
+			Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Data: []byte("sealed"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	if err := e.svc.Withdraw(t.Context(), "anna", "card", "192.0.2.7"); err != nil {
 		t.Fatal(err)
@@ -350,5 +347,42 @@ func TestWithdrawIsOneTransaction(t *testing.T) {
 	}
 	if !e.covers(t, "anna", "card", "openid") || !e.active(t, "anna-card") {
 		t.Error("a failed withdrawal deleted the consent or ended the tokens")
+	}
+}
+
+// The account page names a withdrawn service only for a withdrawal the
+// person made a moment ago: not for a client they never withdrew (a
+// crafted link), another person's withdrawal, or an old one.
+func TestWithdrawnWithin(t *testing.T) {
+	e := newEnv(t)
+	e.remember(t, "anna", "card", "openid")
+	e.remember(t, "boris", "mail", "openid")
+	if err := e.svc.Withdraw(t.Context(), "anna", "card", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Withdraw(t.Context(), "boris", "mail", ""); err != nil {
+		t.Fatal(err)
+	}
+	within := func(account, client string) bool {
+		t.Helper()
+		ok, err := e.svc.WithdrawnWithin(t.Context(), account, client, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	e.clk.Advance(4 * time.Minute)
+	if !within("anna", "card") {
+		t.Error("a withdrawal four minutes ago is not found")
+	}
+	if within("anna", "mail") {
+		t.Error("anna is said to have withdrawn mail, which boris withdrew")
+	}
+	if within("boris", "card") {
+		t.Error("boris is said to have withdrawn card, which he never allowed")
+	}
+	e.clk.Advance(2 * time.Minute)
+	if within("anna", "card") {
+		t.Error("a withdrawal six minutes ago still counts as a moment ago")
 	}
 }

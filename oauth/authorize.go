@@ -222,7 +222,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !need {
-			h.issue(w, r, ar, p, *auth, acct)
+			h.issue(w, r, ar, p, *auth, acct, web.ConsentOnRecord, lang.String())
 			return
 		}
 		if p.prompt["none"] {
@@ -377,8 +377,18 @@ func (h *Handler) resume(ctx context.Context, f *flow.Flow) (fosite.AuthorizeReq
 
 // issue answers the client with a code for the authenticated person.
 // p are the request's parameters, already read (params checks the hint's
-// signature: doing it once is enough).
-func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account) {
+// signature: doing it once is enough). given says whether the person
+// allowed this very request on the consent page; otherwise the code rests
+// on the consent on record, which may have been withdrawn since it was
+// read. lang is the language of a consent page this may lead to.
+//
+// The code is written in a transaction that first takes the person's
+// grant lock and then reads the consent again: a withdrawal either
+// commits before it, and the request is refused (consent_required) or
+// asked about again, or waits for it and ends the code with the rest.
+// Without this, a silent authorization whose check ran just before the
+// withdrawal got a code after it, which redeemed for working tokens.
+func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account, given web.Consent, lang string) {
 	ctx := r.Context()
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
@@ -394,13 +404,62 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 	// Propusk checked the hint itself against every kept key (session);
 	// fosite would check it again against the current key only and refuse
 	// hints signed before a rotation.
+	hint := ar.GetRequestForm().Get("id_token_hint")
 	ar.GetRequestForm().Del("id_token_hint")
-	resp, err := h.provider.NewAuthorizeResponse(ctx, ar, sess)
+	var resp fosite.AuthorizeResponder
+	err = h.Storage.Store.InTx(ctx, func(ctx context.Context) error {
+		if err := h.Storage.Store.LockGrants(ctx, acct.ID); err != nil {
+			return err
+		}
+		if given != web.ConsentGivenNow {
+			need, err := h.needsConsent(ctx, ar.GetClient(), acct.ID, ar.GetRequestedScopes(), p.prompt["consent"])
+			if err != nil {
+				return err
+			}
+			if need {
+				return errConsentGone
+			}
+		}
+		var err error
+		resp, err = h.provider.NewAuthorizeResponse(ctx, ar, sess)
+		return err
+	})
+	switch {
+	case errors.Is(err, errConsentGone):
+		if hint != "" {
+			ar.GetRequestForm().Set("id_token_hint", hint) // the new flow checks it again
+		}
+		h.consentAgain(w, r, ar, p, auth, lang)
+		return
+	case err != nil && !errors.As(err, new(*fosite.RFC6749Error)):
+		err = fosite.ErrServerError.WithWrap(fmt.Errorf("%w: %w", errStorage, err)).WithDebug(err.Error())
+	}
 	if err != nil {
 		h.authorizeError(w, r, ar, err)
 		return
 	}
 	h.respond(w, r, ar, resp.GetParameters())
+}
+
+// errConsentGone: the remembered consent a code was about to rest on has
+// been withdrawn (issue).
+var errConsentGone = errors.New("remembered consent withdrawn")
+
+// consentAgain answers a request whose remembered consent was withdrawn
+// while it was being answered: prompt=none gets consent_required, as it
+// would have a moment later; otherwise the person is asked on the consent
+// page.
+func (h *Handler) consentAgain(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, lang string) {
+	if p.prompt["none"] {
+		h.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The person has not consented to this client yet."))
+		return
+	}
+	f, _, err := h.Flows.StartAuthenticated(r.Context(), ar.GetClient().GetID(), h.flowSealer(ar), lang, auth)
+	if err != nil {
+		h.pageError(w, r, web.Unavailable(err))
+		return
+	}
+	http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 }
 
 // session builds what the grant carries: the ID token's claims and the SSO
@@ -487,8 +546,10 @@ func (h *Handler) RequiresSecondFactor(ctx context.Context, f *flow.Flow, level 
 }
 
 // FinishFlow answers the client for a flow whose person signed in and
-// consented: a code, or an error if the request no longer holds.
-func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
+// consented (on the page now, or by the consent on record, which is read
+// again as the code is issued): a code, or an error if the request no
+// longer holds.
+func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, given web.Consent) {
 	ctx := r.Context()
 	ar, p, err := h.resume(ctx, f)
 	if err != nil {
@@ -501,7 +562,7 @@ func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flo
 		return
 	}
 	h.Flows.Delete(ctx, f.ID)
-	h.issue(w, r, ar, p, flow.Authentication{AccountID: f.AccountID, SessionID: f.SessionID, AuthTime: f.AuthTime, AMR: f.AMR, ACR: f.ACR}, acct)
+	h.issue(w, r, ar, p, flow.Authentication{AccountID: f.AccountID, SessionID: f.SessionID, AuthTime: f.AuthTime, AMR: f.AMR, ACR: f.ACR}, acct, given, f.Locale)
 }
 
 // DenyFlow answers the client with access_denied.

@@ -47,6 +47,20 @@ func (p provider) NewPushedAuthorizeRequest(ctx context.Context, r *http.Request
 	return ar, err
 }
 
+// NewAccessResponse names the grant's person in the context for the
+// refresh and code grants, so the transaction fosite begins through
+// Storage.BeginTX takes that person's grant lock before it rotates or
+// redeems anything.
+func (p provider) NewAccessResponse(ctx context.Context, ar fosite.AccessRequester) (fosite.AccessResponder, error) {
+	gt := ar.GetGrantTypes()
+	if gt.ExactOne("refresh_token") || gt.ExactOne("authorization_code") {
+		if sess := ar.GetSession(); sess != nil && sess.GetSubject() != "" {
+			ctx = withGrantSubject(ctx, sess.GetSubject())
+		}
+	}
+	return p.Fosite.NewAccessResponse(ctx, ar)
+}
+
 // amendAuthorizeRequest applies the two rules to what fosite answered.
 // A redirect URI that fosite accepted but the exact rule refuses is
 // dropped from the request, so the refusal is a page and never a

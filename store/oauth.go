@@ -16,6 +16,13 @@ const (
 	OAuthPAR     = "par"     // pushed authorization request, by request_uri
 )
 
+// GrantKind reports whether kind is a code or a token: what a person or
+// an administrator is told was ended. The other kinds are request context
+// kept beside them (PKCE, OpenID Connect, PAR).
+func GrantKind(kind string) bool {
+	return kind == OAuthCode || kind == OAuthAccess || kind == OAuthRefresh
+}
+
 // OAuthRecord is one persisted OAuth request: a token, a code, or the
 // request context stored with it. Tokens are kept by signature only, never
 // in the clear; Data is the serialised request, sealed by package oauth.
@@ -65,14 +72,26 @@ type OAuthRecords interface {
 	// and says how many it removed.
 	DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID string) (int, error)
 	// DeactivateOAuthRecordsBySubject turns every active row issued to
-	// subject (an account ID) inactive, of every kind, and says how many it
-	// changed: a disabled account's tokens and codes stop working at once.
+	// subject (an account ID) inactive, of every kind, and says how many
+	// codes and tokens (GrantKind) it ended: a disabled account's tokens
+	// and codes stop working at once.
 	DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error)
 	// DeactivateOAuthRecordsBySubjectAndClient turns every active row
 	// issued to subject for clientID inactive, of every kind, and says how
-	// many it changed: a person who withdraws consent ends that client's
-	// access, and only that client's.
+	// many codes and tokens (GrantKind) it ended: a person who withdraws
+	// consent ends that client's access, and only that client's.
 	DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error)
+	// LockGrants takes subject's grant lock: every transaction that issues
+	// tokens or codes for a person, and every one that ends a person's
+	// grants (withdrawn consent, a disabled account), takes it first, so
+	// they run one after the other. Without it, on PostgreSQL (READ
+	// COMMITTED) a withdrawal's UPDATE skips the rows a token request in
+	// flight inserts, and those tokens outlive the withdrawal. It must be
+	// called inside a transaction, as its first statement (a transaction's
+	// later statements then see what the previous holder committed), and
+	// holds until the transaction ends; outside a transaction it is an
+	// error. Taking it again in the same transaction returns at once.
+	LockGrants(ctx context.Context, subject string) error
 	// DeleteExpiredOAuthRecords removes at most limit rows whose ExpiresAt
 	// is before before, and says how many it removed. The sweeper calls it
 	// in a loop; it is never on a request path.

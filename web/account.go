@@ -43,7 +43,7 @@ func (localProvider) RequiresSecondFactor(context.Context, *flow.Flow, string) (
 	return false, nil
 }
 
-func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
+func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, _ Consent) {
 	p.h.Flows.Delete(r.Context(), f.ID)
 	target := f.ReturnTo
 	if !IsLocalPath(target) {
@@ -222,27 +222,49 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 	case "added", "removed", "password_changed", "codes_created":
 		view.NoticeKey = "account.notice." + n
 	case "withdrawn":
-		// Named only while true: a registered client the person has no
-		// remembered consent for (an old link after consenting again says
-		// nothing).
-		id := r.URL.Query().Get("client")
-		c, err := h.Clients.GetClient(r.Context(), id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		// Named only while true: the person withdrew this client's consent
+		// a moment ago (the audit log says so) and has not consented
+		// again. Otherwise, a crafted link naming any registered client, or
+		// an old one, says nothing: a generic "withdrawn" would be as false.
+		named, err := h.withdrawnNotice(r.Context(), acct.ID, r.URL.Query().Get("client"))
+		if err != nil {
 			h.fail(w, r, nil, err)
 			return
 		}
-		if err == nil {
-			given, err := h.Consents.Covers(r.Context(), acct.ID, id, nil)
-			if err != nil {
-				h.fail(w, r, nil, err)
-				return
-			}
-			if !given {
-				view.NoticeKey, view.NoticeArg = "account.notice.withdrawn", c.Name
-			}
+		if named != "" {
+			view.NoticeKey, view.NoticeArg = "account.notice.withdrawn", named
 		}
 	}
 	h.renderAccount(w, r, bs, acct, view, http.StatusOK)
+}
+
+// withdrawnNoticeFor is how long after a withdrawal the account page's
+// notice names the service: long enough for the redirect and a reload.
+const withdrawnNoticeFor = 5 * time.Minute
+
+// withdrawnNotice is the name of the service the person withdrew consent
+// from within withdrawnNoticeFor and has not consented to again; empty
+// otherwise.
+func (h *Handler) withdrawnNotice(ctx context.Context, accountID, clientID string) (string, error) {
+	if clientID == "" {
+		return "", nil
+	}
+	recent, err := h.Consents.WithdrawnWithin(ctx, accountID, clientID, withdrawnNoticeFor)
+	if err != nil || !recent {
+		return "", err
+	}
+	given, err := h.Consents.Covers(ctx, accountID, clientID, nil)
+	if err != nil || given {
+		return "", err
+	}
+	c, err := h.Clients.GetClient(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return c.Name, nil
 }
 
 func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store.BrowserSession, acct store.Account, view AccountView, status int) {

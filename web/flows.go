@@ -43,11 +43,27 @@ type Provider interface {
 	// RequiresSecondFactor reports whether a password is not enough for the
 	// flow's request but a second factor would be, for an account at level.
 	RequiresSecondFactor(ctx context.Context, f *flow.Flow, level string) (bool, error)
-	// FinishFlow answers the relying party with a code.
-	FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow)
+	// FinishFlow answers the relying party with a code. consent says
+	// whether the person allowed this request on the consent page just
+	// now, or the consent on record is relied on.
+	FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, consent Consent)
 	// DenyFlow answers the relying party with access_denied.
 	DenyFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow)
 }
+
+// Consent is what a finishing flow's consent rests on (Provider.FinishFlow).
+type Consent int
+
+const (
+	// ConsentOnRecord: no consent page in this request; the consent
+	// remembered earlier (or the client's first-party standing) is relied
+	// on, and the provider checks it again as it issues the code, since a
+	// withdrawal may have committed after NeedsConsent read it.
+	ConsentOnRecord Consent = iota
+	// ConsentGivenNow: the person allowed this very request on the consent
+	// page.
+	ConsentGivenNow
+)
 
 // Handler serves the sign-in and consent pages of a flow.
 type Handler struct {
@@ -371,7 +387,7 @@ func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f 
 		return
 	}
 	AllowFormAction(w, d.RedirectOrigin)
-	h.provider(f).FinishFlow(w, r, f)
+	h.provider(f).FinishFlow(w, r, f, ConsentOnRecord)
 }
 
 func (h *Handler) setSessionCookie(w http.ResponseWriter, value string, bs store.BrowserSession) {
@@ -486,5 +502,5 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 		}
 	}
 	h.Logger.InfoContext(ctx, "consent given", "account_id", f.AccountID, "client_id", f.ClientID, "scopes", d.Scopes)
-	h.provider(f).FinishFlow(w, r, f)
+	h.provider(f).FinishFlow(w, r, f, ConsentGivenNow)
 }

@@ -2,8 +2,13 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/propusk/propusk/store"
 )
@@ -60,14 +65,14 @@ func (db *DB) DeactivateOAuthRecordsByRequest(ctx context.Context, kind, request
 
 // DeactivateOAuthRecordsBySubject implements store.OAuthRecords.
 func (db *DB) DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error) {
-	return db.count(ctx, "deactivate the account's grants",
-		`UPDATE oauth_records SET active = false WHERE subject = $1 AND subject <> '' AND active`, subject)
+	return db.countGrants(ctx, "deactivate the account's grants",
+		`UPDATE oauth_records SET active = false WHERE subject = $1 AND subject <> '' AND active RETURNING kind`, subject)
 }
 
 // DeactivateOAuthRecordsBySubjectAndClient implements store.OAuthRecords.
 func (db *DB) DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error) {
-	return db.count(ctx, "deactivate the account's grants to a client",
-		`UPDATE oauth_records SET active = false WHERE subject = $1 AND client_id = $2 AND subject <> '' AND active`, subject, clientID)
+	return db.countGrants(ctx, "deactivate the account's grants to a client",
+		`UPDATE oauth_records SET active = false WHERE subject = $1 AND client_id = $2 AND subject <> '' AND active RETURNING kind`, subject, clientID)
 }
 
 // DeleteOAuthRecordsByRequest implements store.OAuthRecords.
@@ -128,6 +133,44 @@ func (db *DB) count(ctx context.Context, what, query string, args ...any) (int, 
 		return 0, fmt.Errorf("%s: %w", what, mapErr(err))
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// countGrants runs a write that returns the kind of every row it changed
+// and counts the codes and tokens among them.
+func (db *DB) countGrants(ctx context.Context, what, query string, args ...any) (int, error) {
+	rows, err := db.q(ctx).Query(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, mapErr(err))
+	}
+	kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, mapErr(err))
+	}
+	n := 0
+	for _, k := range kinds {
+		if store.GrantKind(k) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// LockGrants implements store.OAuthRecords with a transaction-level
+// advisory lock. The key is the first 8 bytes of SHA-256 over
+// "propusk.grants:" and the subject: the same in every process and
+// PostgreSQL version (hashtext's output is not promised to stay), and 64
+// bits wide, so two people share a key only by a rare collision, which
+// makes their grant transactions wait for each other and nothing worse.
+func (db *DB) LockGrants(ctx context.Context, subject string) error {
+	st, ok := txFrom(ctx)
+	if !ok {
+		return errors.New("lock grants: no transaction in context")
+	}
+	sum := sha256.Sum256([]byte("propusk.grants:" + subject))
+	if _, err := st.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(binary.BigEndian.Uint64(sum[:8]))); err != nil {
+		return fmt.Errorf("lock grants: %w", mapErr(err))
+	}
+	return nil
 }
 
 // exactlyOne runs a write that must affect one row; none is ErrNotFound.

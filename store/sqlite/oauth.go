@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,14 +62,14 @@ func (db *DB) DeactivateOAuthRecordsByRequest(ctx context.Context, kind, request
 
 // DeactivateOAuthRecordsBySubject implements store.OAuthRecords.
 func (db *DB) DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error) {
-	return db.count(ctx, "deactivate the account's grants",
-		`UPDATE oauth_records SET active = 0 WHERE subject = ? AND subject <> '' AND active`, subject)
+	return db.countGrants(ctx, "deactivate the account's grants",
+		`UPDATE oauth_records SET active = 0 WHERE subject = ? AND subject <> '' AND active RETURNING kind`, subject)
 }
 
 // DeactivateOAuthRecordsBySubjectAndClient implements store.OAuthRecords.
 func (db *DB) DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error) {
-	return db.count(ctx, "deactivate the account's grants to a client",
-		`UPDATE oauth_records SET active = 0 WHERE subject = ? AND client_id = ? AND subject <> '' AND active`, subject, clientID)
+	return db.countGrants(ctx, "deactivate the account's grants to a client",
+		`UPDATE oauth_records SET active = 0 WHERE subject = ? AND client_id = ? AND subject <> '' AND active RETURNING kind`, subject, clientID)
 }
 
 // DeleteOAuthRecordsByRequest implements store.OAuthRecords.
@@ -134,6 +135,42 @@ func (db *DB) count(ctx context.Context, what, query string, args ...any) (int, 
 		return 0, fmt.Errorf("%s: %w", what, mapErr(err))
 	}
 	return int(n), nil
+}
+
+// countGrants runs a write that returns the kind of every row it changed
+// and counts the codes and tokens among them.
+func (db *DB) countGrants(ctx context.Context, what, query string, args ...any) (int, error) {
+	rows, err := db.writer(ctx).QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, mapErr(err))
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var kind string
+		if err := rows.Scan(&kind); err != nil {
+			return 0, fmt.Errorf("%s: %w", what, mapErr(err))
+		}
+		if store.GrantKind(kind) {
+			n++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("%s: %w", what, mapErr(err))
+	}
+	return n, nil
+}
+
+// LockGrants implements store.OAuthRecords. It takes no lock of its own:
+// every transaction is BEGIN IMMEDIATE on the single writer connection
+// (InTx, BeginTx), so transactions already run one at a time, in this
+// process and against any other process on the file. It only checks that
+// it is called inside one, as the contract asks.
+func (db *DB) LockGrants(ctx context.Context, subject string) error {
+	if _, ok := txFrom(ctx); !ok {
+		return errors.New("lock grants: no transaction in context")
+	}
+	return nil
 }
 
 // exactlyOne runs a write that must affect one row; none is ErrNotFound.

@@ -21,6 +21,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	t.Run("Clients", func(t *testing.T) { testClients(t, newStore) })
 	t.Run("ServerSecrets", func(t *testing.T) { testServerSecrets(t, newStore) })
 	t.Run("OAuthRecords", func(t *testing.T) { testOAuthRecords(t, newStore) })
+	t.Run("GrantLock", func(t *testing.T) { testGrantLock(t, newStore) })
 	t.Run("ClientAssertions", func(t *testing.T) { testClientAssertions(t, newStore) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, newStore) })
 	t.Run("SealedValues", func(t *testing.T) { testSealedValues(t, newStore) })
@@ -43,6 +44,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	t.Run("Concurrency", func(t *testing.T) {
 		testConcurrency(t, newStore)
 		testOAuthConcurrency(t, newStore)
+		testGrantLockConcurrency(t, newStore)
 		testSessionConcurrency(t, newStore)
 		testMFAConcurrency(t, newStore)
 	})
