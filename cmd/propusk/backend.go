@@ -159,25 +159,8 @@ func serverSecret(ctx context.Context, st store.ServerSecrets, ring *seal.Ring, 
 
 func timeNow() time.Time { return time.Now().UTC() }
 
-// withDatabase validates the configuration, opens (and migrates) the
-// database and runs fn with it: what every management command does first.
-// It needs no secrets key: fn must not open or seal anything (withSealed).
-func (a *app) withDatabase(ctx context.Context, c *Config, fn func(database) error) error {
-	return a.open(ctx, c, false, fn)
-}
-
-// withSealed is withDatabase with the secrets key ring too: what every
-// command that reads or writes sealed values needs.
-func (a *app) withSealed(ctx context.Context, c *Config, fn func(database, *seal.Ring) error) error {
-	return a.open(ctx, c, true, func(db database) error {
-		ring, err := secretsRing(c)
-		if err != nil {
-			return err
-		}
-		return fn(db, ring)
-	})
-}
-
+// open validates the configuration (with sealed, Validate insists on a
+// secrets key for PostgreSQL), opens and migrates the database and runs fn.
 func (a *app) open(ctx context.Context, c *Config, sealed bool, fn func(database) error) error {
 	if err := a.setup(c, false, sealed); err != nil {
 		return err

@@ -72,11 +72,28 @@ func orEmpty(l []string) []string {
 	return l
 }
 
-// withClients opens the database and runs fn with a clients service whose
-// secret hasher uses the server key shared through the database: what
-// making a secret needs (create, rotate-secret), and so the secrets key.
-func (a *app) withClients(ctx context.Context, c *Config, fn func(*clients.Service) error) error {
-	return a.withSealed(ctx, c, func(db database, ring *seal.Ring) error {
+var clientsCommands = group{
+	name:    "clients",
+	summary: "manage relying parties",
+	subs: []subcommand{
+		{name: "create", help: "register a relying party; a confidential one's secret is printed once", opens: opensSealed, run: (*app).clientsCreate},
+		{name: "list", help: "list the relying parties", opens: opensDatabase, run: (*app).clientsList},
+		{name: "show", help: "show one relying party's registration", opens: opensDatabase, run: (*app).clientsShow},
+		{name: "delete", help: "delete a relying party", opens: opensDatabase, run: (*app).clientsDelete},
+		{name: "rotate-secret", help: "give a confidential client a new secret; the old one stays valid for --grace", opens: opensSealed, run: (*app).clientsRotateSecret},
+	},
+}
+
+// withClients opens the database and runs fn with a clients service. A
+// subcommand that makes a secret (its table row opens sealed values) gets
+// a secret hasher keyed by the server key shared through the database; the
+// others read and delete registrations, open nothing sealed, and so need
+// no secrets key (nor create one on SQLite).
+func (a *app) withClients(ctx context.Context, x *invocation, fn func(*clients.Service) error) error {
+	if x.sub.opens != opensSealed {
+		return a.withDatabase(ctx, x, func(db database) error { return fn(&clients.Service{Store: db}) })
+	}
+	return a.withSealed(ctx, x, func(db database, ring *seal.Ring) error {
 		key, err := serverSecret(ctx, db, ring, clientSecretKeyName, time.Now().UTC())
 		if err != nil {
 			return err
@@ -89,148 +106,149 @@ func (a *app) withClients(ctx context.Context, c *Config, fn func(*clients.Servi
 	})
 }
 
-// withClientRows runs fn with a clients service that has no secret hasher:
-// reading and deleting registrations opens nothing sealed, so it needs no
-// secrets key (nor creates one on SQLite).
-func (a *app) withClientRows(ctx context.Context, c *Config, fn func(*clients.Service) error) error {
-	return a.withDatabase(ctx, c, func(db database) error { return fn(&clients.Service{Store: db}) })
+func (a *app) clientsCreate(ctx context.Context, x *invocation, args []string) error {
+	fs := x.fs
+	var r clients.Registration
+	var redirects, postLogout, grants, scopes listFlag
+	var jwksFile string
+	fs.StringVar(&r.ID, "id", "", "client ID (default: generated)")
+	fs.StringVar(&r.Name, "name", "", "name shown to people on the consent page (required)")
+	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable, comma-separated)")
+	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable, comma-separated)")
+	fs.Var(&grants, "grant-type", "authorization_code, refresh_token, client_credentials (default authorization_code)")
+	fs.Var(&scopes, "scope", "allowed scopes (default openid,profile,email)")
+	fs.BoolVar(&r.Public, "public", false, "public client (native or browser app without a secret; PKCE only)")
+	fs.BoolVar(&r.FirstParty, "first-party", false, "first-party client: consent may be skipped (confidential clients only)")
+	fs.StringVar(&r.AuthMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt, none (public)")
+	fs.StringVar(&jwksFile, "jwks-file", "", "JSON Web Key Set with the client's public keys (private_key_jwt)")
+	fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
+	fs.StringVar(&r.MinimumACR, "minimum-acr", "", "minimum assurance: simplified, standard or confirmed")
+	fs.StringVar(&r.IDTokenSigningAlg, "id-token-alg", "", "ID-token signing algorithm: ES256 (default) or RS256")
+	fs.BoolVar(&r.RequirePAR, "require-par", false, "the client must use pushed authorization requests")
+	fs.StringVar(&r.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068)")
+	if err := a.noPositional(fs, args); err != nil {
+		return err
+	}
+	r.RedirectURIs, r.PostLogoutRedirectURIs, r.GrantTypes, r.Scopes = redirects, postLogout, grants, scopes
+	if jwksFile != "" {
+		b, err := os.ReadFile(jwksFile)
+		if err != nil {
+			return usagef("--jwks-file: %v", err)
+		}
+		r.JWKS = b
+	}
+	if _, err := r.Validate(); err != nil {
+		return usageError{err}
+	}
+	return a.withClients(ctx, x, func(s *clients.Service) error {
+		cl, secret, err := s.Create(ctx, r)
+		if err != nil {
+			return storeErr(err, "create client")
+		}
+		if *x.asJSON {
+			return writeJSON(a.stdout, toClientJSON(cl, secret, time.Now()))
+		}
+		fmt.Fprintf(a.stdout, "client_id: %s\n", cl.ID)
+		if secret != "" {
+			fmt.Fprintf(a.stdout, "client_secret: %s\n", secret)
+			fmt.Fprintln(a.stderr, "Store the client secret now: Propusk keeps only a hash and cannot show it again.")
+		}
+		return nil
+	})
 }
 
-func (a *app) cmdClients(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("missing subcommand: create, list, show, delete or rotate-secret")
+func (a *app) clientsList(ctx context.Context, x *invocation, args []string) error {
+	if err := a.noPositional(x.fs, args); err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	var c Config
-	fs := a.flagSet("clients " + sub)
-	c.registerCommon(fs, a.getenv)
-	asJSON := fs.Bool("json", false, "print JSON (stable for scripts)")
-
-	switch sub {
-	case "create":
-		var r clients.Registration
-		var redirects, postLogout, grants, scopes listFlag
-		var jwksFile string
-		fs.StringVar(&r.ID, "id", "", "client ID (default: generated)")
-		fs.StringVar(&r.Name, "name", "", "name shown to people on the consent page (required)")
-		fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable, comma-separated)")
-		fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable, comma-separated)")
-		fs.Var(&grants, "grant-type", "authorization_code, refresh_token, client_credentials (default authorization_code)")
-		fs.Var(&scopes, "scope", "allowed scopes (default openid,profile,email)")
-		fs.BoolVar(&r.Public, "public", false, "public client (native or browser app without a secret; PKCE only)")
-		fs.BoolVar(&r.FirstParty, "first-party", false, "first-party client: consent may be skipped (confidential clients only)")
-		fs.StringVar(&r.AuthMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt, none (public)")
-		fs.StringVar(&jwksFile, "jwks-file", "", "JSON Web Key Set with the client's public keys (private_key_jwt)")
-		fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
-		fs.StringVar(&r.MinimumACR, "minimum-acr", "", "minimum assurance: simplified, standard or confirmed")
-		fs.StringVar(&r.IDTokenSigningAlg, "id-token-alg", "", "ID-token signing algorithm: ES256 (default) or RS256")
-		fs.BoolVar(&r.RequirePAR, "require-par", false, "the client must use pushed authorization requests")
-		fs.StringVar(&r.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068)")
-		if err := a.noPositional(fs, args); err != nil {
-			return err
-		}
-		r.RedirectURIs, r.PostLogoutRedirectURIs, r.GrantTypes, r.Scopes = redirects, postLogout, grants, scopes
-		if jwksFile != "" {
-			b, err := os.ReadFile(jwksFile)
-			if err != nil {
-				return usagef("--jwks-file: %v", err)
-			}
-			r.JWKS = b
-		}
-		if _, err := r.Validate(); err != nil {
-			return usageError{err}
-		}
-		return a.withClients(ctx, &c, func(s *clients.Service) error {
-			cl, secret, err := s.Create(ctx, r)
-			if err != nil {
-				return storeErr(err, "create client")
-			}
-			if *asJSON {
-				return writeJSON(a.stdout, toClientJSON(cl, secret, time.Now()))
-			}
-			fmt.Fprintf(a.stdout, "client_id: %s\n", cl.ID)
-			if secret != "" {
-				fmt.Fprintf(a.stdout, "client_secret: %s\n", secret)
-				fmt.Fprintln(a.stderr, "Store the client secret now: Propusk keeps only a hash and cannot show it again.")
-			}
-			return nil
-		})
-
-	case "list":
-		if err := a.noPositional(fs, args); err != nil {
-			return err
-		}
-		return a.withClientRows(ctx, &c, func(s *clients.Service) error {
-			list, err := s.List(ctx)
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			if *asJSON {
-				out := make([]clientJSON, 0, len(list))
-				for _, cl := range list {
-					out = append(out, toClientJSON(cl, "", now))
-				}
-				return writeJSON(a.stdout, out)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD")
-			for _, cl := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cl.ID, cl.Name, clientType(cl), cl.TokenEndpointAuthMethod)
-			}
-			return tw.Flush()
-		})
-
-	case "show", "delete", "rotate-secret":
-		grace := fs.Duration("grace", clients.DefaultSecretGrace, "rotate-secret: how long the previous secret stays valid")
-		id, err := a.onePositional(fs, args, "client ID")
+	return a.withClients(ctx, x, func(s *clients.Service) error {
+		list, err := s.List(ctx)
 		if err != nil {
 			return err
 		}
-		if *grace < 0 {
-			return usagef("--grace must not be negative")
-		}
-		with := a.withClientRows
-		if sub == "rotate-secret" {
-			with = a.withClients
-		}
-		return with(ctx, &c, func(s *clients.Service) error {
-			switch sub {
-			case "show":
-				cl, err := s.Get(ctx, id)
-				if err != nil {
-					return err
-				}
-				if *asJSON {
-					return writeJSON(a.stdout, toClientJSON(cl, "", time.Now()))
-				}
-				return printClient(a.stdout, cl, time.Now())
-			case "delete":
-				if err := s.Delete(ctx, id); err != nil {
-					return storeErr(err, "delete client")
-				}
-				fmt.Fprintf(a.stdout, "deleted client %s\n", id)
-				return nil
-			default:
-				secret, err := s.RotateSecret(ctx, id, *grace)
-				if err != nil {
-					return storeErr(err, "rotate secret")
-				}
-				if *asJSON {
-					return writeJSON(a.stdout, struct {
-						ClientID         string `json:"client_id"`
-						ClientSecret     string `json:"client_secret"`
-						PreviousValidFor string `json:"previous_secret_valid_for"`
-					}{id, secret, grace.String()})
-				}
-				fmt.Fprintf(a.stdout, "client_id: %s\nclient_secret: %s\n", id, secret)
-				fmt.Fprintf(a.stderr, "Store the new secret now. The previous one stays valid for %s.\n", *grace)
-				return nil
+		now := time.Now()
+		if *x.asJSON {
+			out := make([]clientJSON, 0, len(list))
+			for _, cl := range list {
+				out = append(out, toClientJSON(cl, "", now))
 			}
-		})
-	default:
-		return usagef("unknown subcommand %q: want create, list, show, delete or rotate-secret", sub)
+			return writeJSON(a.stdout, out)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD")
+		for _, cl := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cl.ID, cl.Name, clientType(cl), cl.TokenEndpointAuthMethod)
+		}
+		return tw.Flush()
+	})
+}
+
+// clientArgs reads the client ID and --grace. --grace is rotate-secret's;
+// show and delete take and check it too, as they always have, so a script
+// passing one set of flags to all three keeps working.
+func (a *app) clientArgs(x *invocation, args []string) (id string, grace time.Duration, err error) {
+	x.fs.DurationVar(&grace, "grace", clients.DefaultSecretGrace, "rotate-secret: how long the previous secret stays valid")
+	if id, err = a.onePositional(x.fs, args, "client ID"); err != nil {
+		return "", 0, err
 	}
+	if grace < 0 {
+		return "", 0, usagef("--grace must not be negative")
+	}
+	return id, grace, nil
+}
+
+func (a *app) clientsShow(ctx context.Context, x *invocation, args []string) error {
+	id, _, err := a.clientArgs(x, args)
+	if err != nil {
+		return err
+	}
+	return a.withClients(ctx, x, func(s *clients.Service) error {
+		cl, err := s.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if *x.asJSON {
+			return writeJSON(a.stdout, toClientJSON(cl, "", time.Now()))
+		}
+		return printClient(a.stdout, cl, time.Now())
+	})
+}
+
+func (a *app) clientsDelete(ctx context.Context, x *invocation, args []string) error {
+	id, _, err := a.clientArgs(x, args)
+	if err != nil {
+		return err
+	}
+	return a.withClients(ctx, x, func(s *clients.Service) error {
+		if err := s.Delete(ctx, id); err != nil {
+			return storeErr(err, "delete client")
+		}
+		fmt.Fprintf(a.stdout, "deleted client %s\n", id)
+		return nil
+	})
+}
+
+func (a *app) clientsRotateSecret(ctx context.Context, x *invocation, args []string) error {
+	id, grace, err := a.clientArgs(x, args)
+	if err != nil {
+		return err
+	}
+	return a.withClients(ctx, x, func(s *clients.Service) error {
+		secret, err := s.RotateSecret(ctx, id, grace)
+		if err != nil {
+			return storeErr(err, "rotate secret")
+		}
+		if *x.asJSON {
+			return writeJSON(a.stdout, struct {
+				ClientID         string `json:"client_id"`
+				ClientSecret     string `json:"client_secret"`
+				PreviousValidFor string `json:"previous_secret_valid_for"`
+			}{id, secret, grace.String()})
+		}
+		fmt.Fprintf(a.stdout, "client_id: %s\nclient_secret: %s\n", id, secret)
+		fmt.Fprintf(a.stderr, "Store the new secret now. The previous one stays valid for %s.\n", grace)
+		return nil
+	})
 }
 
 func clientType(c store.Client) string {

@@ -10,56 +10,66 @@ import (
 	"github.com/propusk/propusk/oauth"
 )
 
-func (a *app) cmdKeys(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("missing subcommand: list or rotate")
+var keysCommands = group{
+	name:    "keys",
+	summary: "manage token-signing keys",
+	subs: []subcommand{
+		{name: "list", help: "list the signing keys and their states", opens: opensSealed, run: (*app).keysList},
+		{name: "rotate", help: "add a new signing key, published ahead of signing", opens: opensSealed, run: (*app).keysRotate},
+	},
+}
+
+// keyFlags are rotate's flags. list takes and checks them too, as it
+// always has, so a script passing one set of flags to both keeps working.
+type keyFlags struct {
+	alg   string
+	ahead time.Duration
+	force bool
+}
+
+func (a *app) keyFlags(x *invocation, args []string) (keyFlags, error) {
+	var k keyFlags
+	x.fs.StringVar(&k.alg, "alg", oauth.AlgES256, "rotate: algorithm of the new key, ES256 or RS256")
+	x.fs.DurationVar(&k.ahead, "publish-ahead", oauth.DefaultPublishAhead, "rotate: how long the new key is published before it signs")
+	x.fs.BoolVar(&k.force, "force", false, "rotate: allow a publish-ahead period shorter than relying parties cache the JWKS")
+	if err := a.noPositional(x.fs, args); err != nil {
+		return k, err
 	}
-	sub, args := args[0], args[1:]
-	var c Config
-	fs := a.flagSet("keys " + sub)
-	c.registerCommon(fs, a.getenv)
-	asJSON := fs.Bool("json", false, "print JSON (stable for scripts)")
-	alg := fs.String("alg", oauth.AlgES256, "rotate: algorithm of the new key, ES256 or RS256")
-	ahead := fs.Duration("publish-ahead", oauth.DefaultPublishAhead, "rotate: how long the new key is published before it signs")
-	force := fs.Bool("force", false, "rotate: allow a publish-ahead period shorter than relying parties cache the JWKS")
-	if err := a.noPositional(fs, args); err != nil {
-		return err
+	if k.alg != oauth.AlgES256 && k.alg != oauth.AlgRS256 {
+		return k, usagef("--alg %q: want ES256 or RS256", k.alg)
 	}
-	if sub != "list" && sub != "rotate" {
-		return usagef("unknown subcommand %q: want list or rotate", sub)
+	if k.ahead < 0 {
+		return k, usagef("--publish-ahead must not be negative")
 	}
-	if *alg != oauth.AlgES256 && *alg != oauth.AlgRS256 {
-		return usagef("--alg %q: want ES256 or RS256", *alg)
-	}
-	if *ahead < 0 {
-		return usagef("--publish-ahead must not be negative")
-	}
-	if *ahead < oauth.MinPublishAhead && !*force {
+	if k.ahead < oauth.MinPublishAhead && !k.force {
 		// Relying parties and other nodes would see tokens signed by a key
 		// their cached JWKS does not have yet, and refuse them.
-		return usagef("--publish-ahead %s is shorter than relying parties may cache the JWKS (%s); give --force to sign sooner anyway", *ahead, oauth.MinPublishAhead)
+		return k, usagef("--publish-ahead %s is shorter than relying parties may cache the JWKS (%s); give --force to sign sooner anyway", k.ahead, oauth.MinPublishAhead)
 	}
-	return a.withSealed(ctx, &c, func(db database, ring *seal.Ring) error {
+	return k, nil
+}
+
+// withKeySet opens the key set, making the first key on an empty database.
+func (a *app) withKeySet(ctx context.Context, x *invocation, fn func(*oauth.KeySet) error) error {
+	return a.withSealed(ctx, x, func(db database, ring *seal.Ring) error {
 		ks := &oauth.KeySet{Store: db, Ring: ring}
 		if err := ks.Ensure(ctx); err != nil {
 			return err
 		}
-		if sub == "rotate" {
-			kid, err := ks.Rotate(ctx, *alg, *ahead)
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				return writeJSON(a.stdout, map[string]any{"kid": kid, "alg": *alg, "sign_from": time.Now().UTC().Add(*ahead)})
-			}
-			fmt.Fprintf(a.stdout, "new %s key %s: published now, signs from %s\n", *alg, kid, time.Now().UTC().Add(*ahead).Format(time.RFC3339))
-			return nil
-		}
+		return fn(ks)
+	})
+}
+
+func (a *app) keysList(ctx context.Context, x *invocation, args []string) error {
+	if _, err := a.keyFlags(x, args); err != nil {
+		return err
+	}
+	return a.withKeySet(ctx, x, func(ks *oauth.KeySet) error {
 		keys, err := ks.Describe(ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if *x.asJSON {
 			return writeJSON(a.stdout, keys)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
@@ -68,5 +78,23 @@ func (a *app) cmdKeys(ctx context.Context, args []string) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, k.SignFrom.Format(time.RFC3339))
 		}
 		return tw.Flush()
+	})
+}
+
+func (a *app) keysRotate(ctx context.Context, x *invocation, args []string) error {
+	k, err := a.keyFlags(x, args)
+	if err != nil {
+		return err
+	}
+	return a.withKeySet(ctx, x, func(ks *oauth.KeySet) error {
+		kid, err := ks.Rotate(ctx, k.alg, k.ahead)
+		if err != nil {
+			return err
+		}
+		if *x.asJSON {
+			return writeJSON(a.stdout, map[string]any{"kid": kid, "alg": k.alg, "sign_from": time.Now().UTC().Add(k.ahead)})
+		}
+		fmt.Fprintf(a.stdout, "new %s key %s: published now, signs from %s\n", k.alg, kid, time.Now().UTC().Add(k.ahead).Format(time.RFC3339))
+		return nil
 	})
 }

@@ -66,10 +66,10 @@ type command struct {
 var commands = map[string]command{
 	"serve":       {"run the identity provider", (*app).cmdServe},
 	"migrate":     {"apply database migrations", (*app).cmdMigrate},
-	"users":       {"manage accounts: create, list, show, update, disable, set-password, reset-mfa, unlock (password and second-factor lock-outs)", (*app).cmdUsers},
-	"clients":     {"manage relying parties: create, list, show, delete, rotate-secret", (*app).cmdClients},
-	"keys":        {"manage token-signing keys: list, rotate", (*app).cmdKeys},
-	"secrets-key": {"print a new random secrets key (for PROPUSK_SECRETS_KEY); reseal: re-seal everything with the first key", (*app).cmdSecretsKey},
+	"users":       usersCommands.command(),
+	"clients":     clientsCommands.command(),
+	"keys":        keysCommands.command(),
+	"secrets-key": secretsKeyCommands.command(),
 	"version":     {"print the version", (*app).cmdVersion},
 }
 
@@ -240,16 +240,6 @@ func versionString() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
-}
-
-func (a *app) cmdSecretsKey(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "reseal" {
-		return a.cmdSecretsKeyReseal(ctx, args[1:])
-	}
-	if len(args) > 0 {
-		return usagef("takes no arguments (or: reseal)")
-	}
-	return printNewSecretsKey(a.stdout)
 }
 
 // storeErr words store sentinels for a person at a terminal.

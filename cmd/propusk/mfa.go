@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,12 +27,14 @@ func (a *app) adminActor() string {
 	return "admin:" + name
 }
 
-// cmdUsersMFA runs "users reset-mfa" and "users unlock" (which lifts both
-// lock-outs: the second factor's and the password's). fs already holds the
-// common flags and --json.
-func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *Config, asJSON *bool, args []string) error {
-	reason := fs.String("reason", "", "why, for the audit log (required)")
-	who, err := a.onePositional(fs, args, "username or account ID")
+// withReason reads the account and --reason, which "users reset-mfa" and
+// "users unlock" require, and runs fn with the database and that account.
+// Unlocking clears counters and a reset deletes rows: neither opens a sealed
+// value, so neither needs the secrets key, which an operator on a bastion
+// host may rightly not have.
+func (a *app) withReason(ctx context.Context, x *invocation, args []string, fn func(db database, acc store.Account, reason string) error) error {
+	reason := x.fs.String("reason", "", "why, for the audit log (required)")
+	who, err := a.onePositional(x.fs, args, "username or account ID")
 	if err != nil {
 		return err
 	}
@@ -41,39 +42,48 @@ func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *
 	if *reason == "" {
 		return usagef("--reason is required: say why, for the audit log")
 	}
-	meta := mfa.Meta{ActorID: a.adminActor()}
-	// Unlocking clears counters and a reset deletes rows: neither opens a
-	// sealed value, so neither needs the secrets key, which an operator
-	// on a bastion host may rightly not have.
-	return a.withDatabase(ctx, c, func(db database) error {
+	return a.withDatabase(ctx, x, func(db database) error {
 		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
 		if err != nil {
 			return err
 		}
+		return fn(db, acc, *reason)
+	})
+}
+
+// usersUnlock runs "users unlock", which lifts both lock-outs: the second
+// factor's and the password's.
+func (a *app) usersUnlock(ctx context.Context, x *invocation, args []string) error {
+	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
 		s := &mfa.Service{Store: db, Now: timeNow}
-		if sub == "unlock" {
-			if err := s.Unlock(ctx, acc.ID, *reason, meta); err != nil {
-				return storeErr(err, "unlock the second factor")
-			}
-			// The password's lock-out too: after 100 consecutive wrong
-			// passwords only known browsers may try (accounts.LoginThrottle).
-			if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
-				return fmt.Errorf("second factor unlocked, but the password attempts were not cleared: %w", err)
-			}
-			if err := a.audit(ctx, db, "account.password_attempts_cleared", acc.ID, map[string]string{"reason": *reason}); err != nil {
-				return err
-			}
-			if *asJSON {
-				return writeJSON(a.stdout, struct {
-					AccountID string `json:"account_id"`
-					Username  string `json:"username"`
-					Unlocked  bool   `json:"unlocked"`
-				}{acc.ID, acc.Username, true})
-			}
-			fmt.Fprintf(a.stdout, "second factor unlocked and wrong passwords forgotten for %s\n", acc.Username)
-			return nil
+		if err := s.Unlock(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
+			return storeErr(err, "unlock the second factor")
 		}
-		if err := s.Reset(ctx, acc.ID, *reason, meta); err != nil {
+		// The password's lock-out too: after 100 consecutive wrong
+		// passwords only known browsers may try (accounts.LoginThrottle).
+		if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
+			return fmt.Errorf("second factor unlocked, but the password attempts were not cleared: %w", err)
+		}
+		if err := a.audit(ctx, db, "account.password_attempts_cleared", acc.ID, map[string]string{"reason": reason}); err != nil {
+			return err
+		}
+		if *x.asJSON {
+			return writeJSON(a.stdout, struct {
+				AccountID string `json:"account_id"`
+				Username  string `json:"username"`
+				Unlocked  bool   `json:"unlocked"`
+			}{acc.ID, acc.Username, true})
+		}
+		fmt.Fprintf(a.stdout, "second factor unlocked and wrong passwords forgotten for %s\n", acc.Username)
+		return nil
+	})
+}
+
+// usersResetMFA runs "users reset-mfa".
+func (a *app) usersResetMFA(ctx context.Context, x *invocation, args []string) error {
+	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
+		s := &mfa.Service{Store: db, Now: timeNow}
+		if err := s.Reset(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
 			return storeErr(err, "reset the second factor")
 		}
 		n, err := removedByReset(ctx, s.Store, acc.ID)
@@ -87,7 +97,7 @@ func (a *app) cmdUsersMFA(ctx context.Context, sub string, fs *flag.FlagSet, c *
 		if err != nil {
 			return fmt.Errorf("second factor reset, but the sign-in sessions were not ended: %w", err)
 		}
-		if *asJSON {
+		if *x.asJSON {
 			return writeJSON(a.stdout, struct {
 				AccountID             string `json:"account_id"`
 				Username              string `json:"username"`

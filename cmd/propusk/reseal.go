@@ -64,24 +64,20 @@ func reseal(ctx context.Context, db store.SealedValues, ring *seal.Ring) (reseal
 	return rep, nil
 }
 
-// cmdSecretsKeyReseal runs "secrets-key reseal".
-func (a *app) cmdSecretsKeyReseal(ctx context.Context, args []string) error {
-	var c Config
-	fs := a.flagSet("secrets-key reseal")
-	c.registerCommon(fs, a.getenv)
-	asJSON := fs.Bool("json", false, "print JSON (stable for scripts)")
-	if err := a.noPositional(fs, args); err != nil {
+// secretsKeyReseal runs "secrets-key reseal".
+func (a *app) secretsKeyReseal(ctx context.Context, x *invocation, args []string) error {
+	if err := a.noPositional(x.fs, args); err != nil {
 		return err
 	}
 	var rep resealReport
-	err := a.withSealed(ctx, &c, func(db database, ring *seal.Ring) (err error) {
+	err := a.withSealed(ctx, x, func(db database, ring *seal.Ring) (err error) {
 		rep, err = reseal(ctx, db, ring)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("re-seal: %w", err)
 	}
-	if *asJSON {
+	if *x.asJSON {
 		if err := writeJSON(a.stdout, rep); err != nil {
 			return err
 		}

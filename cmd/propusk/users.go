@@ -63,192 +63,208 @@ func toAccountJSON(a store.Account) accountJSON {
 	return j
 }
 
-// withAccounts opens the database and runs fn with an accounts service.
-func (a *app) withAccounts(ctx context.Context, c *Config, fn func(*accounts.Service) error) error {
-	return a.withDatabase(ctx, c, func(db database) error { return fn(&accounts.Service{Store: db, Access: db}) })
+var usersCommands = group{
+	name:    "users",
+	summary: "manage accounts",
+	note:    " (password and second-factor lock-outs)",
+	subs: []subcommand{
+		{name: "create", help: "create an account; the password comes on standard input", opens: opensDatabase, run: (*app).usersCreate},
+		{name: "list", help: "list the accounts", opens: opensDatabase, run: (*app).usersList},
+		{name: "show", help: "show one account", opens: opensDatabase, run: (*app).usersShow},
+		{name: "update", help: "change profile fields; record a checked e-mail address", opens: opensDatabase, run: (*app).usersUpdate},
+		{name: "disable", help: "disable an account, ending its sessions and grants", opens: opensDatabase, run: (*app).usersDisable},
+		{name: "set-password", help: "set a new password from standard input, signing the person out everywhere", opens: opensDatabase, run: (*app).usersSetPassword},
+		{name: "reset-mfa", aside: "second factor", help: "remove the second factor, to be enrolled again at next sign-in", opens: opensDatabase, run: (*app).usersResetMFA},
+		{name: "unlock", aside: "lock-outs of password and second factor", help: "lift the password and second-factor lock-outs", opens: opensDatabase, run: (*app).usersUnlock},
+	},
 }
 
-func (a *app) cmdUsers(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("missing subcommand: create, list, show, update, disable or set-password (second factor: reset-mfa; lock-outs of password and second factor: unlock)")
+// withAccounts opens the database and runs fn with an accounts service.
+func (a *app) withAccounts(ctx context.Context, x *invocation, fn func(*accounts.Service) error) error {
+	return a.withDatabase(ctx, x, func(db database) error { return fn(&accounts.Service{Store: db, Access: db}) })
+}
+
+func (a *app) usersCreate(ctx context.Context, x *invocation, args []string) error {
+	fs := x.fs
+	var pf profileFlags
+	pf.register(fs)
+	passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input (required)")
+	var username string
+	fs.StringVar(&username, "username", "", "login name or e-mail address (required)")
+	if err := a.noPositional(fs, args); err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	var c Config
-	fs := a.flagSet("users " + sub)
-	c.registerCommon(fs, a.getenv)
-	asJSON := fs.Bool("json", false, "print JSON (stable for scripts)")
-
-	switch sub {
-	case "create":
-		var pf profileFlags
-		pf.register(fs)
-		passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input (required)")
-		var username string
-		fs.StringVar(&username, "username", "", "login name or e-mail address (required)")
-		if err := a.noPositional(fs, args); err != nil {
-			return err
-		}
-		if !*passwordStdin {
-			return usagef("--password-stdin is required: passwords are never taken on the command line")
-		}
-		var missing []string
-		if username == "" {
-			missing = append(missing, "--username")
-		}
-		if pf.kind == "" {
-			missing = append(missing, "--kind")
-		}
-		if len(missing) > 0 {
-			return usagef("missing %s", strings.Join(missing, " and "))
-		}
-		if pf.emailVerified && strings.TrimSpace(pf.p.Email) == "" {
-			return usagef("--email-verified needs --email")
-		}
-		p := pf.profile()
-		password, err := readPassword(a.stdin)
-		if err != nil {
-			return err
-		}
-		// Validate here as well as in the service, so that bad input is told
-		// apart (exit status 2) from a failing database.
-		var problems []error
-		normalized, err := accounts.NormalizeUsername(username)
-		if err != nil {
-			problems = append(problems, err)
-		}
-		if _, err := p.Normalize(); err != nil {
-			problems = append(problems, err)
-		}
-		if err := accounts.CheckPassword(password, normalized); err != nil {
-			problems = append(problems, err)
-		}
-		if len(problems) > 0 {
-			return usageError{errors.Join(problems...)}
-		}
-		return a.withDatabase(ctx, &c, func(db database) error {
-			s := &accounts.Service{Store: db, Access: db}
-			var acc store.Account
-			err := db.InTx(ctx, func(ctx context.Context) error {
-				var err error
-				if acc, err = s.Create(ctx, username, p, password); err != nil || !pf.emailVerified {
-					return err
-				}
-				acc, err = a.setEmailVerified(ctx, db, acc.ID, true)
+	if !*passwordStdin {
+		return usagef("--password-stdin is required: passwords are never taken on the command line")
+	}
+	var missing []string
+	if username == "" {
+		missing = append(missing, "--username")
+	}
+	if pf.kind == "" {
+		missing = append(missing, "--kind")
+	}
+	if len(missing) > 0 {
+		return usagef("missing %s", strings.Join(missing, " and "))
+	}
+	if pf.emailVerified && strings.TrimSpace(pf.p.Email) == "" {
+		return usagef("--email-verified needs --email")
+	}
+	p := pf.profile()
+	password, err := readPassword(a.stdin)
+	if err != nil {
+		return err
+	}
+	// Validate here as well as in the service, so that bad input is told
+	// apart (exit status 2) from a failing database.
+	var problems []error
+	normalized, err := accounts.NormalizeUsername(username)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if _, err := p.Normalize(); err != nil {
+		problems = append(problems, err)
+	}
+	if err := accounts.CheckPassword(password, normalized); err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return usageError{errors.Join(problems...)}
+	}
+	return a.withDatabase(ctx, x, func(db database) error {
+		s := &accounts.Service{Store: db, Access: db}
+		var acc store.Account
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			var err error
+			if acc, err = s.Create(ctx, username, p, password); err != nil || !pf.emailVerified {
 				return err
-			})
-			if err != nil {
-				return storeErr(err, "create account")
 			}
-			if *asJSON {
-				return writeJSON(a.stdout, toAccountJSON(acc))
-			}
-			fmt.Fprintf(a.stdout, "created account %s (%s)\n", acc.Username, acc.ID)
-			return nil
+			acc, err = a.setEmailVerified(ctx, db, acc.ID, true)
+			return err
 		})
+		if err != nil {
+			return storeErr(err, "create account")
+		}
+		if *x.asJSON {
+			return writeJSON(a.stdout, toAccountJSON(acc))
+		}
+		fmt.Fprintf(a.stdout, "created account %s (%s)\n", acc.Username, acc.ID)
+		return nil
+	})
+}
 
-	case "list":
-		if err := a.noPositional(fs, args); err != nil {
+func (a *app) usersList(ctx context.Context, x *invocation, args []string) error {
+	if err := a.noPositional(x.fs, args); err != nil {
+		return err
+	}
+	return a.withAccounts(ctx, x, func(s *accounts.Service) error {
+		list, err := s.List(ctx)
+		if err != nil {
 			return err
 		}
-		return a.withAccounts(ctx, &c, func(s *accounts.Service) error {
-			list, err := s.List(ctx)
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				out := make([]accountJSON, 0, len(list))
-				for _, acc := range list {
-					out = append(out, toAccountJSON(acc))
-				}
-				return writeJSON(a.stdout, out)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "USERNAME\tID\tKIND\tASSURANCE\tSTATUS")
+		if *x.asJSON {
+			out := make([]accountJSON, 0, len(list))
 			for _, acc := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acc.Username, acc.ID, acc.Kind, acc.Assurance, status(acc))
+				out = append(out, toAccountJSON(acc))
 			}
-			return tw.Flush()
-		})
-
-	case "show", "disable", "set-password":
-		passwordStdin := false
-		if sub == "set-password" {
-			fs.BoolVar(&passwordStdin, "password-stdin", false, "read the new password from standard input (required)")
+			return writeJSON(a.stdout, out)
 		}
-		who, err := a.onePositional(fs, args, "username or account ID")
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tID\tKIND\tASSURANCE\tSTATUS")
+		for _, acc := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acc.Username, acc.ID, acc.Kind, acc.Assurance, status(acc))
+		}
+		return tw.Flush()
+	})
+}
+
+// withAccount runs fn with the account named on the command line.
+func (a *app) withAccount(ctx context.Context, x *invocation, who string, fn func(*accounts.Service, store.Account) error) error {
+	return a.withAccounts(ctx, x, func(s *accounts.Service) error {
+		acc, err := s.Get(ctx, who)
 		if err != nil {
 			return err
 		}
-		var password string
-		if sub == "set-password" {
-			if !passwordStdin {
-				return usagef("--password-stdin is required: passwords are never taken on the command line")
+		return fn(s, acc)
+	})
+}
+
+func (a *app) usersShow(ctx context.Context, x *invocation, args []string) error {
+	who, err := a.onePositional(x.fs, args, "username or account ID")
+	if err != nil {
+		return err
+	}
+	return a.withAccount(ctx, x, who, func(s *accounts.Service, acc store.Account) error {
+		if *x.asJSON {
+			return writeJSON(a.stdout, toAccountJSON(acc))
+		}
+		return printAccount(a.stdout, acc)
+	})
+}
+
+func (a *app) usersDisable(ctx context.Context, x *invocation, args []string) error {
+	who, err := a.onePositional(x.fs, args, "username or account ID")
+	if err != nil {
+		return err
+	}
+	return a.withAccount(ctx, x, who, func(s *accounts.Service, acc store.Account) error {
+		ended, err := s.Disable(ctx, acc.ID)
+		if err != nil {
+			if errors.Is(err, accounts.ErrAlreadyDisabled) {
+				if ended.Sessions+ended.Grants > 0 {
+					fmt.Fprintf(a.stdout, "ended %d sign-in sessions and %d grants left over\n", ended.Sessions, ended.Grants)
+				}
+				return fmt.Errorf("account %s is already disabled", acc.Username)
 			}
-			if password, err = readPassword(a.stdin); err != nil {
-				return err
+			return storeErr(err, "disable account")
+		}
+		fmt.Fprintf(a.stdout, "disabled account %s (%s); ended %d sign-in sessions and %d grants\n", acc.Username, acc.ID, ended.Sessions, ended.Grants)
+		return nil
+	})
+}
+
+func (a *app) usersSetPassword(ctx context.Context, x *invocation, args []string) error {
+	passwordStdin := x.fs.Bool("password-stdin", false, "read the new password from standard input (required)")
+	who, err := a.onePositional(x.fs, args, "username or account ID")
+	if err != nil {
+		return err
+	}
+	if !*passwordStdin {
+		return usagef("--password-stdin is required: passwords are never taken on the command line")
+	}
+	password, err := readPassword(a.stdin)
+	if err != nil {
+		return err
+	}
+	return a.withAccount(ctx, x, who, func(s *accounts.Service, acc store.Account) error {
+		if err := accounts.CheckPassword(password, acc.Username); err != nil {
+			return usageError{err}
+		}
+		if err := s.SetPassword(ctx, acc.ID, password); err != nil {
+			return storeErr(err, "set password")
+		}
+		// A password reset lifts a second-factor lock-out, the hard one too
+		// (the lock-out message promises it).
+		if ms, ok := s.Store.(mfa.Store); ok {
+			if err := (&mfa.Service{Store: ms}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
+				return fmt.Errorf("password changed, but the second-factor lock-out was not lifted: %w", err)
 			}
 		}
-		return a.withAccounts(ctx, &c, func(s *accounts.Service) error {
-			acc, err := s.Get(ctx, who)
-			if err != nil {
-				return err
+		// And the password's: the new password ends every browser's device
+		// cookie, the owner's way past that lock-out.
+		if ts, ok := s.Store.(store.Throttles); ok {
+			if err := (&accounts.LoginThrottle{Store: ts}).Unlock(ctx, acc.Username); err != nil {
+				return fmt.Errorf("password changed, but the wrong passwords were not forgotten: %w", err)
 			}
-			switch sub {
-			case "show":
-				if *asJSON {
-					return writeJSON(a.stdout, toAccountJSON(acc))
-				}
-				return printAccount(a.stdout, acc)
-			case "disable":
-				ended, err := s.Disable(ctx, acc.ID)
-				if err != nil {
-					if errors.Is(err, accounts.ErrAlreadyDisabled) {
-						if ended.Sessions+ended.Grants > 0 {
-							fmt.Fprintf(a.stdout, "ended %d sign-in sessions and %d grants left over\n", ended.Sessions, ended.Grants)
-						}
-						return fmt.Errorf("account %s is already disabled", acc.Username)
-					}
-					return storeErr(err, "disable account")
-				}
-				fmt.Fprintf(a.stdout, "disabled account %s (%s); ended %d sign-in sessions and %d grants\n", acc.Username, acc.ID, ended.Sessions, ended.Grants)
-				return nil
-			default:
-				if err := accounts.CheckPassword(password, acc.Username); err != nil {
-					return usageError{err}
-				}
-				if err := s.SetPassword(ctx, acc.ID, password); err != nil {
-					return storeErr(err, "set password")
-				}
-				// A password reset lifts a second-factor lock-out, the hard
-				// one too (the lock-out message promises it).
-				if ms, ok := s.Store.(mfa.Store); ok {
-					if err := (&mfa.Service{Store: ms}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
-						return fmt.Errorf("password changed, but the second-factor lock-out was not lifted: %w", err)
-					}
-				}
-				// And the password's: the new password ends every browser's
-				// device cookie, the owner's way past that lock-out.
-				if ts, ok := s.Store.(store.Throttles); ok {
-					if err := (&accounts.LoginThrottle{Store: ts}).Unlock(ctx, acc.Username); err != nil {
-						return fmt.Errorf("password changed, but the wrong passwords were not forgotten: %w", err)
-					}
-				}
-				// Whoever signed in with the old password is signed out.
-				ended, err := s.Access.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
-				if err != nil {
-					return fmt.Errorf("password changed, but the sign-in sessions were not ended: %w", err)
-				}
-				fmt.Fprintf(a.stdout, "password changed for %s; ended %d sign-in sessions\n", acc.Username, ended)
-				return nil
-			}
-		})
-	case "update":
-		return a.cmdUsersUpdate(ctx, fs, &c, asJSON, args)
-	case "reset-mfa", "unlock":
-		return a.cmdUsersMFA(ctx, sub, fs, &c, asJSON, args)
-	default:
-		return usagef("unknown subcommand %q: want create, list, show, update, disable, set-password, reset-mfa or unlock", sub)
-	}
+		}
+		// Whoever signed in with the old password is signed out.
+		ended, err := s.Access.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
+		if err != nil {
+			return fmt.Errorf("password changed, but the sign-in sessions were not ended: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "password changed for %s; ended %d sign-in sessions\n", acc.Username, ended)
+		return nil
+	})
 }
 
 func status(a store.Account) string {

@@ -141,7 +141,7 @@ func applyProfile(p accounts.Profile, a *store.Account) {
 	a.Locale, a.Assurance = p.Locale, string(p.Assurance)
 }
 
-// cmdUsersUpdate runs "users update": it changes the named profile fields
+// usersUpdate runs "users update": it changes the named profile fields
 // and records an e-mail address an operator checked elsewhere
 // (--email-verified), in one transaction with its audit events. A new
 // address is unverified unless --email-verified is given with it, and a new
@@ -152,10 +152,10 @@ func applyProfile(p accounts.Profile, a *store.Account) {
 // over a change made meanwhile (by the person on the account page, or
 // another operator), unaudited, and would keep email_verified that was
 // set meanwhile for the old address.
-func (a *app) cmdUsersUpdate(ctx context.Context, fs *flag.FlagSet, c *Config, asJSON *bool, args []string) error {
+func (a *app) usersUpdate(ctx context.Context, x *invocation, args []string) error {
 	var pf profileFlags
-	pf.register(fs)
-	who, err := a.onePositional(fs, args, "username or account ID")
+	pf.register(x.fs)
+	who, err := a.onePositional(x.fs, args, "username or account ID")
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (a *app) cmdUsersUpdate(ctx context.Context, fs *flag.FlagSet, c *Config, a
 	if !profileGiven && !verifiedGiven {
 		return usagef("nothing to update: give the fields to change (--email, --given-name …) or --email-verified")
 	}
-	return a.withDatabase(ctx, c, func(db database) error {
+	return a.withDatabase(ctx, x, func(db database) error {
 		cur, err := (&accounts.Service{Store: db}).Get(ctx, who)
 		if err != nil {
 			return err
@@ -234,7 +234,7 @@ func (a *app) cmdUsersUpdate(ctx context.Context, fs *flag.FlagSet, c *Config, a
 		if err != nil {
 			return storeErr(err, "update account")
 		}
-		if *asJSON {
+		if *x.asJSON {
 			return writeJSON(a.stdout, toAccountJSON(acc))
 		}
 		if emailVerified {
