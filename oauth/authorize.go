@@ -222,7 +222,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !need {
-			h.issue(w, r, ar, p, *auth, acct, web.ConsentOnRecord, lang.String())
+			h.issue(w, r, ar, p, *auth, acct, flow.ConsentOnRecord, lang.String())
 			return
 		}
 		if p.prompt["none"] {
@@ -388,7 +388,7 @@ func (h *Handler) resume(ctx context.Context, f *flow.Flow) (fosite.AuthorizeReq
 // asked about again, or waits for it and ends the code with the rest.
 // Without this, a silent authorization whose check ran just before the
 // withdrawal got a code after it, which redeemed for working tokens.
-func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account, given web.Consent, lang string) {
+func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account, given flow.Consent, lang string) {
 	ctx := r.Context()
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
@@ -411,7 +411,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 		if err := h.Storage.Store.LockGrants(ctx, acct.ID); err != nil {
 			return err
 		}
-		if given != web.ConsentGivenNow {
+		if given != flow.ConsentGivenNow {
 			need, err := h.needsConsent(ctx, ar.GetClient(), acct.ID, ar.GetRequestedScopes(), p.prompt["consent"])
 			if err != nil {
 				return err
@@ -507,12 +507,12 @@ func (h *Handler) session(ctx context.Context, ar fosite.AuthorizeRequester, p a
 }
 
 // FlowDetails tells the pages what a flow is about.
-func (h *Handler) FlowDetails(ctx context.Context, f *flow.Flow) (web.FlowDetails, error) {
+func (h *Handler) FlowDetails(ctx context.Context, f *flow.Flow) (flow.Details, error) {
 	ar, err := h.replay(ctx, f)
 	if err != nil {
-		return web.FlowDetails{}, err
+		return flow.Details{}, err
 	}
-	d := web.FlowDetails{Scopes: ar.GetRequestedScopes(), LoginHint: ar.GetRequestForm().Get("login_hint")}
+	d := flow.Details{Scopes: ar.GetRequestedScopes(), LoginHint: ar.GetRequestForm().Get("login_hint")}
 	if u := ar.GetRedirectURI(); u != nil {
 		d.RedirectOrigin = u.Scheme + "://" + u.Host
 	}
@@ -549,7 +549,7 @@ func (h *Handler) RequiresSecondFactor(ctx context.Context, f *flow.Flow, level 
 // consented (on the page now, or by the consent on record, which is read
 // again as the code is issued): a code, or an error if the request no
 // longer holds.
-func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, given web.Consent) {
+func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, given flow.Consent) {
 	ctx := r.Context()
 	ar, p, err := h.resume(ctx, f)
 	if err != nil {

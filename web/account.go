@@ -33,8 +33,8 @@ func (h *Handler) provider(f *flow.Flow) Provider {
 // the account's own second factor, and back to the flow's local path.
 type localProvider struct{ h *Handler }
 
-func (localProvider) FlowDetails(context.Context, *flow.Flow) (FlowDetails, error) {
-	return FlowDetails{}, nil
+func (localProvider) FlowDetails(context.Context, *flow.Flow) (flow.Details, error) {
+	return flow.Details{}, nil
 }
 
 func (localProvider) NeedsConsent(context.Context, *flow.Flow) (bool, error) { return false, nil }
@@ -43,7 +43,7 @@ func (localProvider) RequiresSecondFactor(context.Context, *flow.Flow, string) (
 	return false, nil
 }
 
-func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, _ Consent) {
+func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, _ flow.Consent) {
 	p.h.Flows.Delete(r.Context(), f.ID)
 	target := f.ReturnTo
 	if !IsLocalPath(target) {

@@ -22,23 +22,9 @@ import (
 	"github.com/propusk/propusk/store"
 )
 
-// FlowDetails is what the pages show about a flow.
-type FlowDetails struct {
-	ClientName string
-	Scopes     []string
-	LoginHint  string
-	FirstParty bool
-	// Public clients (apps) are asked about every time: nothing is
-	// remembered for them (package oauth, needsConsent).
-	Public bool
-	// RedirectOrigin is the relying party's origin: forms whose answer
-	// redirects there must allow it in the CSP's form-action.
-	RedirectOrigin string
-}
-
 // Provider finishes flows; package oauth implements it (cmd wires it).
 type Provider interface {
-	FlowDetails(ctx context.Context, f *flow.Flow) (FlowDetails, error)
+	FlowDetails(ctx context.Context, f *flow.Flow) (flow.Details, error)
 	NeedsConsent(ctx context.Context, f *flow.Flow) (bool, error)
 	// RequiresSecondFactor reports whether a password is not enough for the
 	// flow's request but a second factor would be, for an account at level.
@@ -46,24 +32,10 @@ type Provider interface {
 	// FinishFlow answers the relying party with a code. consent says
 	// whether the person allowed this request on the consent page just
 	// now, or the consent on record is relied on.
-	FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, consent Consent)
+	FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, consent flow.Consent)
 	// DenyFlow answers the relying party with access_denied.
 	DenyFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow)
 }
-
-// Consent is what a finishing flow's consent rests on (Provider.FinishFlow).
-type Consent int
-
-const (
-	// ConsentOnRecord: no consent page in this request; the consent
-	// remembered earlier (or the client's first-party standing) is relied
-	// on, and the provider checks it again as it issues the code, since a
-	// withdrawal may have committed after NeedsConsent read it.
-	ConsentOnRecord Consent = iota
-	// ConsentGivenNow: the person allowed this very request on the consent
-	// page.
-	ConsentGivenNow
-)
 
 // Handler serves the sign-in and consent pages of a flow.
 type Handler struct {
@@ -227,7 +199,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	h.renderLogin(w, r, f, details, view, status)
 }
 
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, view LoginView, status int) {
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, view LoginView, status int) {
 	h.renderStep(w, r, f, d, status, LoginPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
@@ -240,7 +212,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Fl
 // showing binds the flow to the browser. The page's form may answer with a
 // redirect to the relying party, so the CSP's form-action allows its
 // origin.
-func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, status int, page string, view func(csrf string) any) {
+func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, status int, page string, view func(csrf string) any) {
 	token, err := h.formToken(w, r, f)
 	if err != nil {
 		h.fail(w, r, f, err)
@@ -255,7 +227,7 @@ func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flo
 // postLogin checks the password. It returns done when it has answered
 // (redirect or error page); otherwise the login page is shown again with
 // the view it filled in.
-func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, view *LoginView) (bool, int) {
+func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, view *LoginView) (bool, int) {
 	ctx := r.Context()
 	if !h.formTokenMatches(r, f) {
 		// The page again with what was typed, not an error page: the
@@ -370,7 +342,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 
 // afterAuthentication goes on to the consent page, or straight back to the
 // relying party when there is nothing to ask.
-func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails) {
+func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details) {
 	ctx := r.Context()
 	need, err := h.provider(f).NeedsConsent(ctx, f)
 	if err != nil {
@@ -387,7 +359,7 @@ func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f 
 		return
 	}
 	AllowFormAction(w, d.RedirectOrigin)
-	h.provider(f).FinishFlow(w, r, f, ConsentOnRecord)
+	h.provider(f).FinishFlow(w, r, f, flow.ConsentOnRecord)
 }
 
 func (h *Handler) setSessionCookie(w http.ResponseWriter, value string, bs store.BrowserSession) {
@@ -441,7 +413,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 
 // showConsent renders the consent page of f; errorKey, when set, is a
 // notice above the question (a stale form, answered by asking again).
-func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, details FlowDetails, status int, errorKey string) {
+func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, details flow.Details, status int, errorKey string) {
 	ctx := r.Context()
 	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public, ErrorKey: errorKey}
 	asked, before := details.Scopes, []string(nil)
@@ -472,7 +444,7 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 	})
 }
 
-func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails) {
+func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details) {
 	ctx := r.Context()
 	allow := r.PostFormValue("decision") == "allow"
 	move := (*flow.Flow).Deny
@@ -502,5 +474,5 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 		}
 	}
 	h.Logger.InfoContext(ctx, "consent given", "account_id", f.AccountID, "client_id", f.ClientID, "scopes", d.Scopes)
-	h.provider(f).FinishFlow(w, r, f, ConsentGivenNow)
+	h.provider(f).FinishFlow(w, r, f, flow.ConsentGivenNow)
 }

@@ -19,7 +19,7 @@ import (
 // secondFactorFlow loads the flow of a second-factor page and checks it is
 // waiting for one, and that a step-up is answered by the browser whose
 // session it raises. done is true when it has answered.
-func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *flow.Flow, d FlowDetails, acct store.Account, done bool) {
+func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *flow.Flow, d flow.Details, acct store.Account, done bool) {
 	ctx := r.Context()
 	f, err := h.Flows.Get(ctx, r.FormValue("flow"))
 	if err != nil {
@@ -299,7 +299,7 @@ func (v *EnrolView) withEnrolment(en mfa.Enrolment) {
 // secondFactorProven records the proven factor: a new SSO session after a
 // password, or the existing one raised for a step-up; then the flow moves
 // on, showing recovery codes first when there are some to show.
-func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, acct store.Account, codes *RecoveryCodesView) {
+func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, acct store.Account, codes *RecoveryCodesView) {
 	ctx := r.Context()
 	amr := slices.Clone(f.AMR)
 	if !slices.Contains(amr, "otp") {

@@ -52,7 +52,7 @@ func TestPostLoginWaitRoundsUp(t *testing.T) {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
 		view := &LoginView{}
-		done, status := h.postLogin(w, r, f, FlowDetails{}, view)
+		done, status := h.postLogin(w, r, f, flow.Details{}, view)
 		if done || status != http.StatusTooManyRequests {
 			t.Fatalf("wait %v: done %t, status %d, want the page again with 429", left, done, status)
 		}
@@ -103,7 +103,7 @@ func TestPostLoginLockedAccount(t *testing.T) {
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	view := &LoginView{}
-	done, status := h.postLogin(w, r, f, FlowDetails{}, view)
+	done, status := h.postLogin(w, r, f, flow.Details{}, view)
 	if done || status != http.StatusTooManyRequests || view.ErrorKey != "login.error.locked" || view.WaitSeconds != 0 || w.Header().Get("Retry-After") != "3600" {
 		t.Errorf("locked account: done %t, status %d, view %+v, Retry-After %q; want the page with login.error.locked, 429, Retry-After 3600",
 			done, status, view, w.Header().Get("Retry-After"))
