@@ -19,7 +19,7 @@ import (
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // ErrUnmetAuthenticationRequirements is OIDC Core's error for an acr that
@@ -185,11 +185,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.authorizeError(w, r, ar, err)
 		return
 	}
-	lang := web.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
+	lang := page.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
 
 	auth, acct, err := h.usableSession(r, p)
 	if err != nil {
-		h.pageError(w, r, web.Unavailable(err))
+		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
 	if auth != nil {
@@ -210,7 +210,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			}
 			f, _, err := h.Flows.StartStepUp(ctx, ar.GetClient().GetID(), h.flowSealer(ar), lang.String(), *auth)
 			if err != nil {
-				h.pageError(w, r, web.Unavailable(err))
+				h.pageError(w, r, page.Unavailable(err))
 				return
 			}
 			http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
@@ -218,7 +218,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		need, err := h.needsConsent(ctx, ar.GetClient(), auth.AccountID, ar.GetRequestedScopes(), p.prompt["consent"])
 		if err != nil {
-			h.pageError(w, r, web.Unavailable(err))
+			h.pageError(w, r, page.Unavailable(err))
 			return
 		}
 		if !need {
@@ -244,7 +244,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		f, _, err = h.Flows.Start(ctx, ar.GetClient().GetID(), sealer, lang.String())
 	}
 	if err != nil {
-		h.pageError(w, r, web.Unavailable(err))
+		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
 	http.Redirect(w, r, next+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
@@ -456,7 +456,7 @@ func (h *Handler) consentAgain(w http.ResponseWriter, r *http.Request, ar fosite
 	}
 	f, _, err := h.Flows.StartAuthenticated(r.Context(), ar.GetClient().GetID(), h.flowSealer(ar), lang, auth)
 	if err != nil {
-		h.pageError(w, r, web.Unavailable(err))
+		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
 	http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
