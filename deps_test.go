@@ -9,11 +9,13 @@ import (
 
 // The dependency direction of ARCHITECTURE.md, enforced:
 //
-//	cmd → web, oauth, admin → federation, accounts, mfa, consent, flow, clients → store ← store/postgres, store/sqlite
+//	cmd → web, oauth, admin → web/page, federation, accounts, mfa, consent, flow, clients → store ← store/postgres, store/sqlite
 //
 // store (the contract) and the small internal helpers import only the
 // standard library; domain packages import neither fosite nor net/http nor
-// HTML templates; only cmd picks a backend.
+// HTML templates; oauth and web do not import each other (both use
+// web/page, and the flow carries what the pages need), and web/page imports
+// neither; only cmd picks a backend.
 
 const module = "github.com/propusk/propusk"
 
@@ -91,6 +93,25 @@ func TestOnlyCmdPicksABackend(t *testing.T) {
 		for _, b := range backends {
 			if slices.Contains(nonStd, b) {
 				t.Errorf("%s imports the backend %s: only cmd chooses a backend", strings.TrimPrefix(pkg, module+"/"), b)
+			}
+		}
+	}
+}
+
+func TestHTMLSidesApart(t *testing.T) {
+	cases := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"oauth", []string{"web"}},
+		{"web", []string{"oauth"}},
+		{"web/page", []string{"web", "oauth"}},
+	}
+	for _, c := range cases {
+		nonStd, _ := deps(t, module+"/"+c.pkg)
+		for _, f := range c.forbidden {
+			if slices.Contains(nonStd, module+"/"+f) {
+				t.Errorf("%s imports %s: the HTML sides share only web/page (and the flow), not each other", c.pkg, f)
 			}
 		}
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // ErrUnmetAuthenticationRequirements is OIDC Core's error for an acr that
@@ -185,11 +185,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.authorizeError(w, r, ar, err)
 		return
 	}
-	lang := web.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
+	lang := page.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
 
 	auth, acct, err := h.usableSession(r, p)
 	if err != nil {
-		h.pageError(w, r, web.Unavailable(err))
+		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
 	if auth != nil {
@@ -210,7 +210,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			}
 			f, _, err := h.Flows.StartStepUp(ctx, ar.GetClient().GetID(), h.flowSealer(ar), lang.String(), *auth)
 			if err != nil {
-				h.pageError(w, r, web.Unavailable(err))
+				h.pageError(w, r, page.Unavailable(err))
 				return
 			}
 			http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
@@ -218,11 +218,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		need, err := h.needsConsent(ctx, ar.GetClient(), auth.AccountID, ar.GetRequestedScopes(), p.prompt["consent"])
 		if err != nil {
-			h.pageError(w, r, web.Unavailable(err))
+			h.pageError(w, r, page.Unavailable(err))
 			return
 		}
 		if !need {
-			h.issue(w, r, ar, p, *auth, acct, web.ConsentOnRecord, lang.String())
+			h.issue(w, r, ar, p, *auth, acct, flow.ConsentOnRecord, lang.String())
 			return
 		}
 		if p.prompt["none"] {
@@ -244,7 +244,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		f, _, err = h.Flows.Start(ctx, ar.GetClient().GetID(), sealer, lang.String())
 	}
 	if err != nil {
-		h.pageError(w, r, web.Unavailable(err))
+		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
 	http.Redirect(w, r, next+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
@@ -388,7 +388,7 @@ func (h *Handler) resume(ctx context.Context, f *flow.Flow) (fosite.AuthorizeReq
 // asked about again, or waits for it and ends the code with the rest.
 // Without this, a silent authorization whose check ran just before the
 // withdrawal got a code after it, which redeemed for working tokens.
-func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account, given web.Consent, lang string) {
+func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, p authzParams, auth flow.Authentication, acct store.Account, given flow.Consent, lang string) {
 	ctx := r.Context()
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
@@ -411,7 +411,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 		if err := h.Storage.Store.LockGrants(ctx, acct.ID); err != nil {
 			return err
 		}
-		if given != web.ConsentGivenNow {
+		if given != flow.ConsentGivenNow {
 			need, err := h.needsConsent(ctx, ar.GetClient(), acct.ID, ar.GetRequestedScopes(), p.prompt["consent"])
 			if err != nil {
 				return err
@@ -456,7 +456,7 @@ func (h *Handler) consentAgain(w http.ResponseWriter, r *http.Request, ar fosite
 	}
 	f, _, err := h.Flows.StartAuthenticated(r.Context(), ar.GetClient().GetID(), h.flowSealer(ar), lang, auth)
 	if err != nil {
-		h.pageError(w, r, web.Unavailable(err))
+		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
 	http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
@@ -507,12 +507,12 @@ func (h *Handler) session(ctx context.Context, ar fosite.AuthorizeRequester, p a
 }
 
 // FlowDetails tells the pages what a flow is about.
-func (h *Handler) FlowDetails(ctx context.Context, f *flow.Flow) (web.FlowDetails, error) {
+func (h *Handler) FlowDetails(ctx context.Context, f *flow.Flow) (flow.Details, error) {
 	ar, err := h.replay(ctx, f)
 	if err != nil {
-		return web.FlowDetails{}, err
+		return flow.Details{}, err
 	}
-	d := web.FlowDetails{Scopes: ar.GetRequestedScopes(), LoginHint: ar.GetRequestForm().Get("login_hint")}
+	d := flow.Details{Scopes: ar.GetRequestedScopes(), LoginHint: ar.GetRequestForm().Get("login_hint")}
 	if u := ar.GetRedirectURI(); u != nil {
 		d.RedirectOrigin = u.Scheme + "://" + u.Host
 	}
@@ -549,7 +549,7 @@ func (h *Handler) RequiresSecondFactor(ctx context.Context, f *flow.Flow, level 
 // consented (on the page now, or by the consent on record, which is read
 // again as the code is issued): a code, or an error if the request no
 // longer holds.
-func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, given web.Consent) {
+func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, given flow.Consent) {
 	ctx := r.Context()
 	ar, p, err := h.resume(ctx, f)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // Handler serves the provider's endpoints. Its fields are its dependencies,
@@ -29,7 +29,7 @@ type Handler struct {
 	Flows    *flow.Service
 	Consents *consent.Service
 	Ring     *seal.Ring
-	Pages    *web.Renderer
+	Pages    *page.Renderer
 	Logger   *slog.Logger
 	Now      func() time.Time
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/store"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // endSession is RP-initiated logout (OpenID Connect RP-Initiated Logout
@@ -20,7 +20,7 @@ import (
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		h.pageError(w, r, web.BadRequest(err))
+		h.pageError(w, r, page.BadRequest(err))
 		return
 	}
 	hint := r.Form.Get("id_token_hint")
@@ -32,7 +32,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	if hint != "" {
 		var err error
 		if hc, err = h.verifyHint(ctx, hint, clientID); err != nil {
-			h.pageError(w, r, web.BadRequest(err))
+			h.pageError(w, r, page.BadRequest(err))
 			return
 		}
 		if clientID == "" && len(hc.Audience) > 0 {
@@ -42,20 +42,20 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	var clientName string
 	if redirect != "" || clientID != "" {
 		if clientID == "" {
-			h.pageError(w, r, web.BadRequest(errors.New("post_logout_redirect_uri without id_token_hint or client_id")))
+			h.pageError(w, r, page.BadRequest(errors.New("post_logout_redirect_uri without id_token_hint or client_id")))
 			return
 		}
 		c, err := h.Storage.Store.GetClient(ctx, clientID)
 		if errors.Is(err, store.ErrNotFound) {
-			h.pageError(w, r, web.BadRequest(errors.New("unknown client")))
+			h.pageError(w, r, page.BadRequest(errors.New("unknown client")))
 			return
 		}
 		if err != nil {
-			h.pageError(w, r, web.Unavailable(err))
+			h.pageError(w, r, page.Unavailable(err))
 			return
 		}
 		if redirect != "" && !slices.Contains(c.PostLogoutRedirectURIs, redirect) {
-			h.pageError(w, r, web.BadRequest(errors.New("post_logout_redirect_uri is not registered for the client")))
+			h.pageError(w, r, page.BadRequest(errors.New("post_logout_redirect_uri is not registered for the client")))
 			return
 		}
 		clientName = c.Name
@@ -66,12 +66,12 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	if cookie != nil {
 		bs, err := h.Sessions.Lookup(ctx, cookie.Value)
 		if err != nil && !errors.Is(err, accounts.ErrNoSession) {
-			h.pageError(w, r, web.Unavailable(err))
+			h.pageError(w, r, page.Unavailable(err))
 			return
 		}
 		current = bs
 	}
-	lang := web.ChooseLanguage(r, r.Form.Get("ui_locales"))
+	lang := page.ChooseLanguage(r, r.Form.Get("ui_locales"))
 
 	if r.Method == http.MethodPost && r.PostForm.Get("decision") == "cancel" {
 		// The person stays signed in; back to the relying party if it
@@ -80,25 +80,25 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, withState(redirect, state), http.StatusSeeOther)
 			return
 		}
-		h.pageError(w, r, web.BadRequest(errors.New("sign-out cancelled")))
+		h.pageError(w, r, page.BadRequest(errors.New("sign-out cancelled")))
 		return
 	}
-	// The confirmation's token is the sign-in's (web.SessionFormToken): a
+	// The confirmation's token is the sign-in's (page.SessionFormToken): a
 	// third-party page cannot post it, and a second tab's form stays good.
 	confirmed := r.Method == http.MethodPost && r.PostForm.Get("decision") == "confirm" && cookie != nil &&
-		web.SessionFormTokenMatches(cookie.Value, r.PostForm.Get("csrf"))
+		page.SessionFormTokenMatches(cookie.Value, r.PostForm.Get("csrf"))
 	// A hint signs the person out without asking only when it was issued in
 	// this very session: an old ID token (or one from another session)
 	// must not let any page end the current session silently.
 	hinted := hc.Subject != "" && (current.ID == "" || (current.AccountID == hc.Subject && hc.SID == current.PublicID))
 	if current.ID != "" && !confirmed && !hinted {
-		view := web.LogoutView{CSRFToken: web.SessionFormToken(cookie.Value), ClientName: clientName, State: state, PostLogoutRedirectURI: redirect, ClientID: clientID}
+		view := page.LogoutView{CSRFToken: page.SessionFormToken(cookie.Value), ClientName: clientName, State: state, PostLogoutRedirectURI: redirect, ClientID: clientID}
 		if u, err := url.Parse(redirect); err == nil && redirect != "" {
 			// The confirmation's answer redirects to the relying party:
 			// the CSP's form-action must allow it or browsers block it.
-			web.AllowFormAction(w, u.Scheme+"://"+u.Host)
+			page.AllowFormAction(w, u.Scheme+"://"+u.Host)
 		}
-		if err := h.Pages.Render(w, r, http.StatusOK, lang, web.LogoutPage, view); err != nil {
+		if err := h.Pages.Render(w, r, http.StatusOK, lang, page.LogoutPage, view); err != nil {
 			h.Logger.ErrorContext(ctx, "render logout page", "err", err)
 		}
 		return
@@ -107,7 +107,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case current.ID != "":
 		if err := h.Sessions.EndByID(ctx, current.ID); err != nil {
-			h.pageError(w, r, web.Unavailable(err))
+			h.pageError(w, r, page.Unavailable(err))
 			return
 		}
 		ended = true
@@ -119,7 +119,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		// out" while it lives on would leave the person signed in unawares.
 		var err error
 		if ended, err = h.Sessions.EndLive(ctx, hc.SID, hc.Subject); err != nil {
-			h.pageError(w, r, web.Unavailable(err))
+			h.pageError(w, r, page.Unavailable(err))
 			return
 		}
 		if ended {
@@ -131,7 +131,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, withState(redirect, state), http.StatusSeeOther)
 		return
 	}
-	if err := h.Pages.Render(w, r, http.StatusOK, lang, web.LoggedOutPage, web.LoggedOutView{NothingEnded: !ended}); err != nil {
+	if err := h.Pages.Render(w, r, http.StatusOK, lang, page.LoggedOutPage, page.LoggedOutView{NothingEnded: !ended}); err != nil {
 		h.Logger.ErrorContext(ctx, "render logged-out page", "err", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ory/fosite"
 
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // respond sends an authorization response (success or error parameters)
@@ -26,15 +26,15 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, ar fosite.Auth
 	target := *ar.GetRedirectURI()
 	w.Header().Set("Cache-Control", "no-store")
 	if ar.GetResponseMode() == fosite.ResponseModeFormPost {
-		view := web.FormPostView{Action: target.String()}
+		view := page.FormPostView{Action: target.String()}
 		for k, vs := range params {
 			for _, v := range vs {
 				view.Params = append(view.Params, [2]string{k, v})
 			}
 		}
-		web.AllowFormAction(w, target.Scheme+"://"+target.Host)
-		lang := web.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
-		if err := h.Pages.Render(w, r, http.StatusOK, lang, web.FormPostPage, view); err != nil {
+		page.AllowFormAction(w, target.Scheme+"://"+target.Host)
+		lang := page.ChooseLanguage(r, ar.GetRequestForm().Get("ui_locales"))
+		if err := h.Pages.Render(w, r, http.StatusOK, lang, page.FormPostPage, view); err != nil {
 			h.Logger.ErrorContext(r.Context(), "render form_post response", "err", err)
 		}
 		return
@@ -59,10 +59,10 @@ func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosi
 		if rfc.CodeField >= http.StatusInternalServerError || errors.Is(err, errStorage) {
 			// Propusk's own failure (a database gone away), not the
 			// request's: "try again", not "bad request".
-			h.pageError(w, r, web.Unavailable(err))
+			h.pageError(w, r, page.Unavailable(err))
 			return
 		}
-		h.pageError(w, r, web.BadRequest(err))
+		h.pageError(w, r, page.BadRequest(err))
 		return
 	}
 	params := url.Values{"error": {rfc.ErrorField}}
@@ -75,5 +75,5 @@ func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosi
 // pageError shows a localized error page with a reference that is also
 // logged.
 func (h *Handler) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	h.Pages.Error(w, r, web.ChooseLanguage(r, r.URL.Query().Get("ui_locales")), h.Logger, err)
+	h.Pages.Error(w, r, page.ChooseLanguage(r, r.URL.Query().Get("ui_locales")), h.Logger, err)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/web/page"
 )
 
 // provider is the Provider that finishes f: the relying party's (package
@@ -33,8 +34,8 @@ func (h *Handler) provider(f *flow.Flow) Provider {
 // the account's own second factor, and back to the flow's local path.
 type localProvider struct{ h *Handler }
 
-func (localProvider) FlowDetails(context.Context, *flow.Flow) (FlowDetails, error) {
-	return FlowDetails{}, nil
+func (localProvider) FlowDetails(context.Context, *flow.Flow) (flow.Details, error) {
+	return flow.Details{}, nil
 }
 
 func (localProvider) NeedsConsent(context.Context, *flow.Flow) (bool, error) { return false, nil }
@@ -43,10 +44,10 @@ func (localProvider) RequiresSecondFactor(context.Context, *flow.Flow, string) (
 	return false, nil
 }
 
-func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, _ Consent) {
+func (p localProvider) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, _ flow.Consent) {
 	p.h.Flows.Delete(r.Context(), f.ID)
 	target := f.ReturnTo
-	if !IsLocalPath(target) {
+	if !page.IsLocalPath(target) {
 		target = "/account"
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
@@ -71,7 +72,7 @@ func (h *Handler) mountAccount(r *mux.Router) {
 	r.HandleFunc("/account", h.account).Methods(http.MethodGet)
 	r.HandleFunc("/account/reauth", h.accountReauth).Methods(http.MethodGet)
 	post := func(path string, fn http.HandlerFunc) {
-		r.Handle(path, CrossOrigin(fn)).Methods(http.MethodPost)
+		r.Handle(path, page.CrossOrigin(fn)).Methods(http.MethodPost)
 	}
 	// The forms' addresses answer a GET (a language switch from a page a
 	// form returned, a reload) with the account page.
@@ -118,7 +119,7 @@ func (h *Handler) signedIn(r *http.Request) (store.BrowserSession, store.Account
 
 // signIn sends the person through a local flow and back to returnTo.
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, returnTo string) {
-	f, _, err := h.Flows.StartLocal(r.Context(), returnTo, ChooseLanguage(r, "").String())
+	f, _, err := h.Flows.StartLocal(r.Context(), returnTo, page.ChooseLanguage(r, "").String())
 	if err != nil {
 		h.fail(w, r, nil, err)
 		return
@@ -139,9 +140,9 @@ func (h *Handler) accountToken(w http.ResponseWriter, r *http.Request) string {
 	if err != nil { // signedIn found the session: never here
 		return ""
 	}
-	tok := SessionFormToken(c.Value)
+	tok := page.SessionFormToken(c.Value)
 	if old, err := r.Cookie(accountCSRFCookie); err != nil || old.Value != tok {
-		setFormCookie(w, accountCSRFCookie, "/account", tok, h.SecureCookies)
+		page.SetFormCookie(w, accountCSRFCookie, "/account", tok, h.SecureCookies)
 	}
 	return tok
 }
@@ -150,8 +151,8 @@ func (h *Handler) accountToken(w http.ResponseWriter, r *http.Request) string {
 // sign-in's and equals the account cookie (double submit).
 func (h *Handler) accountTokenMatches(r *http.Request) bool {
 	c, err := r.Cookie(h.SessionCookie)
-	return err == nil && FormCookieMatches(r, accountCSRFCookie) &&
-		SessionFormTokenMatches(c.Value, r.PostFormValue("csrf"))
+	return err == nil && page.FormCookieMatches(r, accountCSRFCookie) &&
+		page.SessionFormTokenMatches(c.Value, r.PostFormValue("csrf"))
 }
 
 // accountPost runs the checks every account form shares: signed in (else
@@ -179,7 +180,7 @@ func (h *Handler) accountPostOr(w http.ResponseWriter, r *http.Request, sensitiv
 		if stale != nil {
 			stale(bs, acct)
 		} else {
-			view := AccountView{ErrorKey: "account.error.stale", AuthenticatorName: r.PostFormValue("name")}
+			view := page.AccountView{ErrorKey: "account.error.stale", AuthenticatorName: r.PostFormValue("name")}
 			h.renderAccount(w, r, bs, acct, view, http.StatusForbidden)
 		}
 		return bs, acct, false
@@ -217,7 +218,7 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 		h.signIn(w, r, "/account")
 		return
 	}
-	view := AccountView{}
+	view := page.AccountView{}
 	switch n := r.URL.Query().Get("notice"); n {
 	case "added", "removed", "password_changed", "codes_created":
 		view.NoticeKey = "account.notice." + n
@@ -267,7 +268,7 @@ func (h *Handler) withdrawnNotice(ctx context.Context, accountID, clientID strin
 	return c.Name, nil
 }
 
-func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store.BrowserSession, acct store.Account, view AccountView, status int) {
+func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store.BrowserSession, acct store.Account, view page.AccountView, status int) {
 	ctx := r.Context()
 	auths, err := h.MFA.List(ctx, acct.ID)
 	if err != nil {
@@ -278,7 +279,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store
 		if a.ConfirmedAt.IsZero() {
 			continue
 		}
-		av := AuthenticatorView{ID: a.ID, Name: a.Name, Added: a.ConfirmedAt.Format(time.DateOnly)}
+		av := page.AuthenticatorView{ID: a.ID, Name: a.Name, Added: a.ConfirmedAt.Format(time.DateOnly)}
 		if !a.LastUsedAt.IsZero() {
 			av.LastUsed = a.LastUsedAt.Format(time.DateOnly)
 		}
@@ -296,19 +297,19 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store
 	view.Name = strings.TrimSpace(acct.GivenName + " " + acct.FamilyName)
 	view.FreshSignIn = h.fresh(bs)
 	view.CSRFToken = h.accountToken(w, r)
-	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), AccountPage, view); err != nil {
+	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), page.AccountPage, view); err != nil {
 		h.Logger.ErrorContext(ctx, "render account page", "err", err)
 	}
 }
 
 // allowedServices lists the person's remembered consents with the
 // clients' names.
-func (h *Handler) allowedServices(ctx context.Context, accountID string) ([]ServiceView, error) {
+func (h *Handler) allowedServices(ctx context.Context, accountID string) ([]page.ServiceView, error) {
 	consents, err := h.Consents.List(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	var out []ServiceView
+	var out []page.ServiceView
 	for _, c := range consents {
 		cl, err := h.Clients.GetClient(ctx, c.ClientID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -317,9 +318,9 @@ func (h *Handler) allowedServices(ctx context.Context, accountID string) ([]Serv
 		if err != nil {
 			return nil, err
 		}
-		sv := ServiceView{ClientID: c.ClientID, Name: cl.Name, Since: c.CreatedAt.Format(time.DateOnly)}
+		sv := page.ServiceView{ClientID: c.ClientID, Name: cl.Name, Since: c.CreatedAt.Format(time.DateOnly)}
 		for _, sc := range scopeDisplayOrder(c.Scopes) {
-			sv.Scopes = append(sv.Scopes, ScopeView{Name: sc})
+			sv.Scopes = append(sv.Scopes, page.ScopeView{Name: sc})
 		}
 		out = append(out, sv)
 	}
@@ -346,10 +347,10 @@ func scopeDisplayOrder(scopes []string) []string {
 // accountLanguage is the account pages' language: the person's choice on
 // the switcher, else the account's preferred locale, else the browser's.
 func accountLanguage(r *http.Request, acct store.Account) language.Tag {
-	if _, err := r.Cookie(LanguageCookie); err == nil {
-		return ChooseLanguage(r, "")
+	if _, err := r.Cookie(page.LanguageCookie); err == nil {
+		return page.ChooseLanguage(r, "")
 	}
-	return ChooseLanguage(r, acct.Locale)
+	return page.ChooseLanguage(r, acct.Locale)
 }
 
 // accountReauth signs the person in again (a fresh sign-in for a
@@ -366,7 +367,7 @@ func (h *Handler) accountAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if len([]rune(name)) > 64 {
-		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.name", AuthenticatorName: name}, http.StatusBadRequest)
+		h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.name", AuthenticatorName: name}, http.StatusBadRequest)
 		return
 	}
 	enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID)
@@ -385,9 +386,9 @@ func (h *Handler) accountAdd(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderAccountEnrol(w http.ResponseWriter, r *http.Request, acct store.Account, en mfa.Enrolment, errorKey string, status int) {
-	view := EnrolView{Action: "/account/authenticators/confirm", CSRFToken: h.accountToken(w, r), Username: acct.Username, ErrorKey: errorKey}
-	view.withEnrolment(en)
-	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), EnrolPage, view); err != nil {
+	view := page.EnrolView{Action: "/account/authenticators/confirm", CSRFToken: h.accountToken(w, r), Username: acct.Username, ErrorKey: errorKey}
+	withEnrolment(&view, en)
+	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), page.EnrolPage, view); err != nil {
 		h.Logger.ErrorContext(r.Context(), "render enrolment page", "err", err)
 	}
 }
@@ -400,7 +401,7 @@ func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) {
 	_, acct, ok := h.accountPostOr(w, r, true, func(bs store.BrowserSession, acct store.Account) {
 		en, err := h.MFA.Reshow(ctx, acct.ID, r.PostFormValue("enrolment"), acct.Username)
 		if err != nil {
-			h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.stale"}, http.StatusForbidden)
+			h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.stale"}, http.StatusForbidden)
 			return
 		}
 		h.renderAccountEnrol(w, r, acct, en, "mfa.error.stale", http.StatusForbidden)
@@ -446,8 +447,8 @@ func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderCodes(w http.ResponseWriter, r *http.Request, acct store.Account, codes []string, notice string) {
-	view := RecoveryCodesView{Codes: codes, Next: "/account?notice=" + notice}
-	if err := h.Pages.Render(w, r, http.StatusOK, accountLanguage(r, acct), RecoveryCodesPage, view); err != nil {
+	view := page.RecoveryCodesView{Codes: codes, Next: "/account?notice=" + notice}
+	if err := h.Pages.Render(w, r, http.StatusOK, accountLanguage(r, acct), page.RecoveryCodesPage, view); err != nil {
 		h.Logger.ErrorContext(r.Context(), "render recovery codes", "err", err)
 	}
 }
@@ -475,7 +476,7 @@ func (h *Handler) accountRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	}
 	if enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID); err != nil || !enrolled {
 		if err == nil {
-			err = BadRequest(errors.New("recovery codes without an authenticator"))
+			err = page.BadRequest(errors.New("recovery codes without an authenticator"))
 		}
 		h.fail(w, r, nil, err)
 		return
@@ -509,12 +510,12 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 		if turn.Locked { // waiting "a little" would not help
 			key = "account.error.password_locked"
 		}
-		h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: key}, http.StatusTooManyRequests)
+		h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: key}, http.StatusTooManyRequests)
 		return
 	}
 	if _, err := h.Accounts.Authenticate(ctx, acct.Username, r.PostFormValue("current_password")); err != nil {
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
-			h.renderAccount(w, r, bs, acct, AccountView{ErrorKey: "account.error.password_wrong"}, http.StatusUnauthorized)
+			h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.password_wrong"}, http.StatusUnauthorized)
 			return
 		}
 		h.fail(w, r, nil, err)
@@ -526,7 +527,7 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 	next := r.PostFormValue("new_password")
 	if err := accounts.CheckPassword(next, acct.Username); err != nil {
 		var pe *accounts.PasswordError
-		view := AccountView{}
+		view := page.AccountView{}
 		if errors.As(err, &pe) {
 			for _, p := range pe.Problems {
 				view.PasswordProblems = append(view.PasswordProblems, "password."+p.Code)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/internal/token"
+	"github.com/propusk/propusk/web/page"
 )
 
 // A flow is bound to the first browser shown one of its pages: a secret in
@@ -93,12 +94,12 @@ func (h *Handler) formTokenMatches(r *http.Request, f *flow.Flow) bool {
 // this browser. The flow itself is left alone.
 func (h *Handler) otherBrowser(w http.ResponseWriter, r *http.Request, f *flow.Flow, cause error) {
 	ctx := r.Context()
-	view := OtherBrowserView{}
+	view := page.OtherBrowserView{}
 	if f != nil {
 		h.Logger.InfoContext(ctx, "flow refused to another browser", "client_id", f.ClientID, "method", r.Method, "path", r.URL.Path, "err", cause)
 		if f.Local() {
 			view.RestartURL = "/account"
-			if IsLocalPath(f.ReturnTo) {
+			if page.IsLocalPath(f.ReturnTo) {
 				view.RestartURL = f.ReturnTo
 			}
 		} else if d, err := h.provider(f).FlowDetails(ctx, f); err == nil {
@@ -113,7 +114,7 @@ func (h *Handler) otherBrowser(w http.ResponseWriter, r *http.Request, f *flow.F
 		}
 	}
 	// The browser's own language: the flow's was chosen in the other one.
-	if err := h.Pages.Render(w, r, http.StatusForbidden, h.lang(r, nil), OtherBrowserPage, view); err != nil {
+	if err := h.Pages.Render(w, r, http.StatusForbidden, h.lang(r, nil), page.OtherBrowserPage, view); err != nil {
 		h.Logger.ErrorContext(ctx, "render other-browser page", "err", err)
 	}
 }

@@ -20,25 +20,12 @@ import (
 	"github.com/propusk/propusk/internal/reqlog"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/web/page"
 )
-
-// FlowDetails is what the pages show about a flow.
-type FlowDetails struct {
-	ClientName string
-	Scopes     []string
-	LoginHint  string
-	FirstParty bool
-	// Public clients (apps) are asked about every time: nothing is
-	// remembered for them (package oauth, needsConsent).
-	Public bool
-	// RedirectOrigin is the relying party's origin: forms whose answer
-	// redirects there must allow it in the CSP's form-action.
-	RedirectOrigin string
-}
 
 // Provider finishes flows; package oauth implements it (cmd wires it).
 type Provider interface {
-	FlowDetails(ctx context.Context, f *flow.Flow) (FlowDetails, error)
+	FlowDetails(ctx context.Context, f *flow.Flow) (flow.Details, error)
 	NeedsConsent(ctx context.Context, f *flow.Flow) (bool, error)
 	// RequiresSecondFactor reports whether a password is not enough for the
 	// flow's request but a second factor would be, for an account at level.
@@ -46,28 +33,14 @@ type Provider interface {
 	// FinishFlow answers the relying party with a code. consent says
 	// whether the person allowed this request on the consent page just
 	// now, or the consent on record is relied on.
-	FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, consent Consent)
+	FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow, consent flow.Consent)
 	// DenyFlow answers the relying party with access_denied.
 	DenyFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow)
 }
 
-// Consent is what a finishing flow's consent rests on (Provider.FinishFlow).
-type Consent int
-
-const (
-	// ConsentOnRecord: no consent page in this request; the consent
-	// remembered earlier (or the client's first-party standing) is relied
-	// on, and the provider checks it again as it issues the code, since a
-	// withdrawal may have committed after NeedsConsent read it.
-	ConsentOnRecord Consent = iota
-	// ConsentGivenNow: the person allowed this very request on the consent
-	// page.
-	ConsentGivenNow
-)
-
 // Handler serves the sign-in and consent pages of a flow.
 type Handler struct {
-	Pages    *Renderer
+	Pages    *page.Renderer
 	Flows    *flow.Service
 	Accounts *accounts.Service
 	Sessions *accounts.Sessions
@@ -91,14 +64,14 @@ type Handler struct {
 
 // Mount registers the pages.
 func (h *Handler) Mount(r *mux.Router) {
-	r.Handle("/login", CrossOrigin(http.HandlerFunc(h.login))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/consent", CrossOrigin(http.HandlerFunc(h.consent))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login/otp", CrossOrigin(http.HandlerFunc(h.otp))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login/recovery", CrossOrigin(http.HandlerFunc(h.recovery))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login/enrol", CrossOrigin(http.HandlerFunc(h.enrol))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login", page.CrossOrigin(http.HandlerFunc(h.login))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/consent", page.CrossOrigin(http.HandlerFunc(h.consent))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/otp", page.CrossOrigin(http.HandlerFunc(h.otp))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/recovery", page.CrossOrigin(http.HandlerFunc(h.recovery))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/enrol", page.CrossOrigin(http.HandlerFunc(h.enrol))).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/login/continue", http.HandlerFunc(h.continueFlow)).Methods(http.MethodGet)
-	r.Handle("/lang", LanguageSwitch{Secure: h.SecureCookies, OnSwitch: h.switchFlowLanguage}).Methods(http.MethodGet)
-	r.PathPrefix("/static/").Handler(StaticHandler()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/lang", page.LanguageSwitch{Secure: h.SecureCookies, OnSwitch: h.switchFlowLanguage}).Methods(http.MethodGet)
+	r.PathPrefix("/static/").Handler(page.StaticHandler()).Methods(http.MethodGet, http.MethodHead)
 	h.mountAccount(r)
 }
 
@@ -120,9 +93,9 @@ func waitSeconds(d time.Duration) int {
 // then the cookie, then Accept-Language) and changed by the switcher.
 func (h *Handler) lang(r *http.Request, f *flow.Flow) language.Tag {
 	if f == nil {
-		return ChooseLanguage(r, "")
+		return page.ChooseLanguage(r, "")
 	}
-	return ChooseLanguage(r, f.Locale)
+	return page.ChooseLanguage(r, f.Locale)
 }
 
 // switchFlowLanguage records a language switch made on a flow's page in
@@ -150,20 +123,20 @@ func (h *Handler) switchFlowLanguage(r *http.Request, tag language.Tag, returnPa
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow.Flow, err error) {
-	var pe *PageError
+	var pe *page.PageError
 	switch {
 	case errors.As(err, &pe):
 	case errors.Is(err, flow.ErrOtherBrowser):
 		h.otherBrowser(w, r, f, err)
 		return
 	case errors.Is(err, flow.ErrNotFound), errors.Is(err, flow.ErrExpired):
-		err = FlowExpired(err)
+		err = page.FlowExpired(err)
 	case errors.Is(err, flow.ErrCSRF):
-		err = CSRF(err)
+		err = page.CSRF(err)
 	case errors.As(err, new(*flow.IllegalMoveError)):
-		err = FlowExpired(err) // finished in another tab
+		err = page.FlowExpired(err) // finished in another tab
 	default:
-		err = Unavailable(err)
+		err = page.Unavailable(err)
 	}
 	h.Pages.Error(w, r, h.lang(r, f), h.Logger, err)
 }
@@ -215,7 +188,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, err)
 		return
 	}
-	view := LoginView{FlowID: f.ID, ClientName: details.ClientName, Username: details.LoginHint}
+	view := page.LoginView{FlowID: f.ID, ClientName: details.ClientName, Username: details.LoginHint}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		var done bool
@@ -227,8 +200,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	h.renderLogin(w, r, f, details, view, status)
 }
 
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, view LoginView, status int) {
-	h.renderStep(w, r, f, d, status, LoginPage, func(csrf string) any {
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, view page.LoginView, status int) {
+	h.renderStep(w, r, f, d, status, page.LoginPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -240,22 +213,22 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Fl
 // showing binds the flow to the browser. The page's form may answer with a
 // redirect to the relying party, so the CSP's form-action allows its
 // origin.
-func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, status int, page string, view func(csrf string) any) {
+func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, status int, name string, view func(csrf string) any) {
 	token, err := h.formToken(w, r, f)
 	if err != nil {
 		h.fail(w, r, f, err)
 		return
 	}
-	AllowFormAction(w, d.RedirectOrigin)
-	if err := h.Pages.Render(w, r, status, h.lang(r, f), page, view(token)); err != nil {
-		h.Logger.ErrorContext(r.Context(), "render page", "page", page, "err", err)
+	page.AllowFormAction(w, d.RedirectOrigin)
+	if err := h.Pages.Render(w, r, status, h.lang(r, f), name, view(token)); err != nil {
+		h.Logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 	}
 }
 
 // postLogin checks the password. It returns done when it has answered
 // (redirect or error page); otherwise the login page is shown again with
 // the view it filled in.
-func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, view *LoginView) (bool, int) {
+func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, view *page.LoginView) (bool, int) {
 	ctx := r.Context()
 	if !h.formTokenMatches(r, f) {
 		// The page again with what was typed, not an error page: the
@@ -282,7 +255,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 			w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
 		} else {
 			view.ErrorKey, view.WaitSeconds = "login.error.throttled", waitSeconds(turn.Wait)
-			w.Header().Set("Retry-After", view.waitHeader())
+			w.Header().Set("Retry-After", strconv.Itoa(view.WaitSeconds))
 		}
 		return false, http.StatusTooManyRequests
 	}
@@ -370,7 +343,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 
 // afterAuthentication goes on to the consent page, or straight back to the
 // relying party when there is nothing to ask.
-func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails) {
+func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details) {
 	ctx := r.Context()
 	need, err := h.provider(f).NeedsConsent(ctx, f)
 	if err != nil {
@@ -386,8 +359,8 @@ func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f 
 		h.fail(w, r, f, err)
 		return
 	}
-	AllowFormAction(w, d.RedirectOrigin)
-	h.provider(f).FinishFlow(w, r, f, ConsentOnRecord)
+	page.AllowFormAction(w, d.RedirectOrigin)
+	h.provider(f).FinishFlow(w, r, f, flow.ConsentOnRecord)
 }
 
 func (h *Handler) setSessionCookie(w http.ResponseWriter, value string, bs store.BrowserSession) {
@@ -441,9 +414,9 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 
 // showConsent renders the consent page of f; errorKey, when set, is a
 // notice above the question (a stale form, answered by asking again).
-func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, details FlowDetails, status int, errorKey string) {
+func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, details flow.Details, status int, errorKey string) {
 	ctx := r.Context()
-	view := ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public, ErrorKey: errorKey}
+	view := page.ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public, ErrorKey: errorKey}
 	asked, before := details.Scopes, []string(nil)
 	if !details.Public {
 		// A request for more than was allowed before lists what is new; a
@@ -458,21 +431,21 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 		}
 	}
 	for _, s := range asked {
-		view.Scopes = append(view.Scopes, ScopeView{Name: s})
+		view.Scopes = append(view.Scopes, page.ScopeView{Name: s})
 	}
 	for _, s := range before {
-		view.AllowedBefore = append(view.AllowedBefore, ScopeView{Name: s})
+		view.AllowedBefore = append(view.AllowedBefore, page.ScopeView{Name: s})
 	}
 	if acct, err := h.Accounts.Store.GetAccount(ctx, f.AccountID); err == nil {
 		view.AccountName = acct.Username
 	}
-	h.renderStep(w, r, f, details, status, ConsentPage, func(csrf string) any {
+	h.renderStep(w, r, f, details, status, page.ConsentPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
 }
 
-func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails) {
+func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details) {
 	ctx := r.Context()
 	allow := r.PostFormValue("decision") == "allow"
 	move := (*flow.Flow).Deny
@@ -490,7 +463,7 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 		h.fail(w, r, f, err)
 		return
 	}
-	AllowFormAction(w, d.RedirectOrigin)
+	page.AllowFormAction(w, d.RedirectOrigin)
 	if !allow {
 		h.Logger.InfoContext(ctx, "consent denied", "account_id", f.AccountID, "client_id", f.ClientID)
 		h.provider(f).DenyFlow(w, r, f)
@@ -502,5 +475,5 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 		}
 	}
 	h.Logger.InfoContext(ctx, "consent given", "account_id", f.AccountID, "client_id", f.ClientID, "scopes", d.Scopes)
-	h.provider(f).FinishFlow(w, r, f, ConsentGivenNow)
+	h.provider(f).FinishFlow(w, r, f, flow.ConsentGivenNow)
 }

@@ -14,12 +14,13 @@ import (
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/web/page"
 )
 
 // secondFactorFlow loads the flow of a second-factor page and checks it is
 // waiting for one, and that a step-up is answered by the browser whose
 // session it raises. done is true when it has answered.
-func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *flow.Flow, d FlowDetails, acct store.Account, done bool) {
+func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *flow.Flow, d flow.Details, acct store.Account, done bool) {
 	ctx := r.Context()
 	f, err := h.Flows.Get(ctx, r.FormValue("flow"))
 	if err != nil {
@@ -65,7 +66,7 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 	}
 	if acct, err = h.Accounts.Store.GetAccount(ctx, f.AccountID); err != nil || acct.Disabled() {
 		if err == nil {
-			err = FlowExpired(errors.New("account disabled during sign-in"))
+			err = page.FlowExpired(errors.New("account disabled during sign-in"))
 		}
 		h.fail(w, r, f, err)
 		return nil, d, acct, true
@@ -137,7 +138,7 @@ func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 		return
 	}
-	view := SecondFactorView{FlowID: f.ID, ClientName: d.ClientName, StepUp: f.SessionID != ""}
+	view := page.SecondFactorView{FlowID: f.ID, ClientName: d.ClientName, StepUp: f.SessionID != ""}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		err := h.verifyForm(r, f, func() error {
@@ -155,7 +156,7 @@ func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
 		view.ErrorKey, view.WaitSeconds, status = key, wait, st
 		setRetryAfter(w, st, wait)
 	}
-	h.renderStep(w, r, f, d, status, SecondFactorPage, func(csrf string) any {
+	h.renderStep(w, r, f, d, status, page.SecondFactorPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -179,7 +180,7 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	view := RecoveryView{FlowID: f.ID, ClientName: d.ClientName}
+	view := page.RecoveryView{FlowID: f.ID, ClientName: d.ClientName}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		var left int
@@ -188,7 +189,7 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 		if err == nil {
-			h.secondFactorProven(w, r, f, d, acct, &RecoveryCodesView{UsedOne: true, Remaining: left})
+			h.secondFactorProven(w, r, f, d, acct, &page.RecoveryCodesView{UsedOne: true, Remaining: left})
 			return
 		}
 		if errors.Is(err, mfa.ErrNoAuthenticator) { // no app (any more)
@@ -203,7 +204,7 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 		view.ErrorKey, view.WaitSeconds, status = key, wait, st
 		setRetryAfter(w, st, wait)
 	}
-	h.renderStep(w, r, f, d, status, RecoveryPage, func(csrf string) any {
+	h.renderStep(w, r, f, d, status, page.RecoveryPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -237,7 +238,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 		return
 	}
-	view := EnrolView{Action: "/login/enrol?flow=" + url.QueryEscape(f.ID), FlowID: f.ID, Username: acct.Username, Required: true}
+	view := page.EnrolView{Action: "/login/enrol?flow=" + url.QueryEscape(f.ID), FlowID: f.ID, Username: acct.Username, Required: true}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		id := r.PostFormValue("enrolment")
@@ -250,11 +251,11 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 				h.fail(w, r, f, err)
 				return
 			}
-			h.secondFactorProven(w, r, f, d, acct, &RecoveryCodesView{Codes: codes})
+			h.secondFactorProven(w, r, f, d, acct, &page.RecoveryCodesView{Codes: codes})
 			return
 		}
 		if errors.Is(err, mfa.ErrEnrolmentDone) || errors.Is(err, mfa.ErrNoAuthenticator) || errors.Is(err, mfa.ErrAlreadyEnrolled) {
-			h.fail(w, r, f, FlowExpired(err))
+			h.fail(w, r, f, page.FlowExpired(err))
 			return
 		}
 		key, wait, st, ok := mfaError(err, h.now())
@@ -279,8 +280,8 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, err)
 		return
 	}
-	view.withEnrolment(en)
-	h.renderStep(w, r, f, d, status, EnrolPage, func(csrf string) any {
+	withEnrolment(&view, en)
+	h.renderStep(w, r, f, d, status, page.EnrolPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -290,7 +291,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 // the QR code and otpauth link. Both URLs are made here from values Propusk
 // generated, so they are marked safe for html/template, which would
 // otherwise drop data: and otpauth: URLs.
-func (v *EnrolView) withEnrolment(en mfa.Enrolment) {
+func withEnrolment(v *page.EnrolView, en mfa.Enrolment) {
 	v.EnrolmentID, v.Key = en.AuthenticatorID, en.Key
 	v.QRCodeDataURI = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRCode))
 	v.OTPAuthURL = template.URL(en.URL)
@@ -299,7 +300,7 @@ func (v *EnrolView) withEnrolment(en mfa.Enrolment) {
 // secondFactorProven records the proven factor: a new SSO session after a
 // password, or the existing one raised for a step-up; then the flow moves
 // on, showing recovery codes first when there are some to show.
-func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *flow.Flow, d FlowDetails, acct store.Account, codes *RecoveryCodesView) {
+func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, acct store.Account, codes *page.RecoveryCodesView) {
 	ctx := r.Context()
 	amr := slices.Clone(f.AMR)
 	if !slices.Contains(amr, "otp") {
@@ -333,7 +334,7 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 	h.Logger.InfoContext(ctx, "signed in", "account_id", acct.ID, "client_id", f.ClientID, "amr", amr)
 	if codes != nil {
 		codes.Next = "/login/continue?flow=" + url.QueryEscape(f.ID)
-		if err := h.Pages.Render(w, r, http.StatusOK, h.lang(r, f), RecoveryCodesPage, *codes); err != nil {
+		if err := h.Pages.Render(w, r, http.StatusOK, h.lang(r, f), page.RecoveryCodesPage, *codes); err != nil {
 			h.Logger.ErrorContext(ctx, "render recovery codes page", "err", err)
 		}
 		return
@@ -356,11 +357,11 @@ func (h *Handler) holdsFlowSession(r *http.Request, f *flow.Flow) error {
 		// changed since: signed out, or signed in again in another tab.
 		// The flow cannot finish on a session it did not prove; "reload
 		// and try again" would never succeed, so it is over.
-		return FlowExpired(errors.New("the browser's sign-in changed since the flow's"))
+		return page.FlowExpired(errors.New("the browser's sign-in changed since the flow's"))
 	}
 	bs, err := h.Sessions.Lookup(r.Context(), c.Value)
 	if errors.Is(err, accounts.ErrNoSession) || (err == nil && bs.ID != f.SessionID) {
-		return FlowExpired(errors.New("the flow's session has ended"))
+		return page.FlowExpired(errors.New("the flow's session has ended"))
 	}
 	return err
 }

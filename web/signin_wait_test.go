@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/web/page"
 )
 
 // pausedThrottles answers every spaced hit with a pause ending left after
@@ -51,8 +53,8 @@ func TestPostLoginWaitRoundsUp(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
-		view := &LoginView{}
-		done, status := h.postLogin(w, r, f, FlowDetails{}, view)
+		view := &page.LoginView{}
+		done, status := h.postLogin(w, r, f, flow.Details{}, view)
 		if done || status != http.StatusTooManyRequests {
 			t.Fatalf("wait %v: done %t, status %d, want the page again with 429", left, done, status)
 		}
@@ -63,7 +65,7 @@ func TestPostLoginWaitRoundsUp(t *testing.T) {
 	}
 }
 
-func strconvItoa(n int) string { return LoginView{WaitSeconds: n}.waitHeader() }
+func strconvItoa(n int) string { return strconv.Itoa(n) }
 
 // The second factor's lock-out wait is measured on the handler's clock
 // (the one mfa.Service locked with), not the wall clock, and rounded up
@@ -102,8 +104,8 @@ func TestPostLoginLockedAccount(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
-	view := &LoginView{}
-	done, status := h.postLogin(w, r, f, FlowDetails{}, view)
+	view := &page.LoginView{}
+	done, status := h.postLogin(w, r, f, flow.Details{}, view)
 	if done || status != http.StatusTooManyRequests || view.ErrorKey != "login.error.locked" || view.WaitSeconds != 0 || w.Header().Get("Retry-After") != "3600" {
 		t.Errorf("locked account: done %t, status %d, view %+v, Retry-After %q; want the page with login.error.locked, 429, Retry-After 3600",
 			done, status, view, w.Header().Get("Retry-After"))

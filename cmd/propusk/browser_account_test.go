@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/propusk/propusk/mfa"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // The account page in a real browser: a signed-out person opens /account,
@@ -61,8 +61,8 @@ func TestBrowserAccountPage(t *testing.T) {
 }
 
 func browserAccount(t *testing.T, p *idp, c *chrome, lang pageLang, appName string, switchOnLogin bool) {
-	msg := web.NewLocalizer(language.Make(lang.code))
-	other := web.NewLocalizer(language.Make(lang.otherCode))
+	msg := page.NewLocalizer(language.Make(lang.code))
+	other := page.NewLocalizer(language.Make(lang.otherCode))
 
 	c.navigate(p.issuer + "/account")
 	if switchOnLogin {
@@ -211,8 +211,8 @@ func expectAccountLogin(t *testing.T, c *chrome, lang pageLang) {
 // in lang.
 func expectBrowserAccountPage(t *testing.T, c *chrome, lang pageLang) {
 	t.Helper()
-	msg := web.NewLocalizer(language.Make(lang.code))
-	other := web.NewLocalizer(language.Make(lang.otherCode))
+	msg := page.NewLocalizer(language.Make(lang.code))
+	other := page.NewLocalizer(language.Make(lang.otherCode))
 	if loc := c.location(); !strings.Contains(loc, "/account") || strings.Contains(loc, "/account/") {
 		t.Fatalf("expected the account page, the browser shows %s:\n%s", loc, c.html())
 	}

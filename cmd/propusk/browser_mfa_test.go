@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/text/language"
 
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // The enrolment page in a real browser: a person without an authenticator
@@ -43,8 +43,8 @@ func browserEnrolment(t *testing.T, o chromeOptions, lang pageLang, params ...oa
 	params = append(params, oauth2.SetAuthURLParam("acr_values", "urn:propusk:acr:simplified:mfa"))
 	f := newBrowserFlow(t, "sqlite", params...)
 	c := startChrome(t, o)
-	msg := web.NewLocalizer(language.Make(lang.code))
-	other := web.NewLocalizer(language.Make(lang.otherCode))
+	msg := page.NewLocalizer(language.Make(lang.code))
+	other := page.NewLocalizer(language.Make(lang.otherCode))
 
 	c.navigate(f.authURL)
 	expectLogin(t, c, lang)

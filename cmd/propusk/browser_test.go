@@ -42,7 +42,7 @@ const (
 	actionTimeout  = 15 * time.Second
 )
 
-// Strings of web/locales/*.json the tests look for.
+// Strings of web/page/locales/*.json the tests look for.
 const (
 	ruLoginHeading   = "Вход в Пропуск"
 	enLoginHeading   = "Sign in to Propusk"

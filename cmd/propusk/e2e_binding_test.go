@@ -11,7 +11,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/oauth"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // End-to-end tests of a flow's binding to the browser that first opened
@@ -19,7 +19,7 @@ import (
 // every tab of that browser.
 
 // russian is the catalogue of a browser that asked for no language.
-var russian = web.NewLocalizer(web.DefaultLanguage)
+var russian = page.NewLocalizer(page.DefaultLanguage)
 
 // expectOtherBrowser checks that pg is the page refusing a flow to another
 // browser, in Russian, with a link to start again at restart.

@@ -16,7 +16,7 @@ import (
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store/postgres/pgtest"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // More end-to-end tests of the second factor: the lock-out shared by
@@ -24,7 +24,7 @@ import (
 // minimum demands a second factor, and prompt=none that would need one.
 
 // english is the catalogue the pages of these tests speak (ui_locales=en).
-var english = web.NewLocalizer(language.English)
+var english = page.NewLocalizer(language.English)
 
 var uiEnglish = oauth2.SetAuthURLParam("ui_locales", "en")
 

@@ -24,7 +24,7 @@ import (
 
 	"github.com/propusk/propusk/internal/reqlog"
 	"github.com/propusk/propusk/oauth"
-	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // testHandler is the real handler tree (as serve builds it) over a fresh
@@ -134,9 +134,9 @@ func TestBodyLimitsBoundMemory(t *testing.T) {
 			if rec.Code != http.StatusRequestEntityTooLarge {
 				t.Errorf("40 MB to %s: %d, want 413: %s", path, rec.Code, rec.Body)
 			}
-			limit := int64(web.DefaultPageBodyLimit)
+			limit := int64(page.DefaultPageBodyLimit)
 			if strings.HasPrefix(path, "/oauth2/") && path != oauth.PathAuthorize {
-				limit = web.DefaultAPIBodyLimit
+				limit = page.DefaultAPIBodyLimit
 			}
 			if n := body.read.Load(); n > limit+1 {
 				t.Errorf("40 MB to %s: %d bytes read, want at most %d", path, n, limit+1)
@@ -227,7 +227,7 @@ func TestPageTextNotStorable(t *testing.T) {
 	eachE2EBackend(t, func(t *testing.T, p *idp) {
 		p.accountPerson(t, "zoya", "en")
 		br := newBrowser(t)
-		russian := web.NewLocalizer(language.Russian)
+		russian := page.NewLocalizer(language.Russian)
 		// The browser asks for no language: the page is in Russian.
 		badText := russian.T("error.bad_text.message")
 

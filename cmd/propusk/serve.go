@@ -30,6 +30,7 @@ import (
 	"github.com/propusk/propusk/oauth"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/web"
+	"github.com/propusk/propusk/web/page"
 )
 
 // serveGCPercent is serve's garbage-collection target unless GOGC is set.
@@ -138,7 +139,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
-	pages, err := web.NewRenderer()
+	pages, err := page.NewRenderer()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -185,7 +186,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 	}
 	flowPages.Mount(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pages.Error(w, r, web.ChooseLanguage(r, ""), logger, web.NotFound(nil))
+		pages.Error(w, r, page.ChooseLanguage(r, ""), logger, page.NotFound(nil))
 	})
 
 	jobs := &background{
@@ -193,13 +194,13 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 		keys:   keys,
 		logger: logger,
 	}
-	limits := &web.BodyLimits{
+	limits := &page.BodyLimits{
 		Pages:     pages,
 		Logger:    logger,
 		API:       []string{oauth.PathToken, oauth.PathPAR, oauth.PathIntrospect, oauth.PathRevoke, oauth.PathUserinfo},
 		Unchecked: []string{oauth.PathAuthorize, oauth.PathEndSession},
 	}
-	return reqlog.Middleware(logger, proxies, web.SecurityHeaders(limits.Handler(instrument(reg, r)))), jobs, nil
+	return reqlog.Middleware(logger, proxies, page.SecurityHeaders(limits.Handler(instrument(reg, r)))), jobs, nil
 }
 
 // background is what serve runs beside the server: the sweeper, and the

@@ -1,4 +1,4 @@
-package web
+package page
 
 // AccountPage is the person's account page: templates/account.html,
 // rendered with AccountView.

@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"crypto/hmac"
@@ -9,7 +9,9 @@ import (
 	"github.com/propusk/propusk/internal/token"
 )
 
-func setFormCookie(w http.ResponseWriter, name, path, value string, secure bool) {
+// SetFormCookie sets the form-token cookie name for the pages under path:
+// HttpOnly, SameSite=Strict, an hour long, Secure when secure.
+func SetFormCookie(w http.ResponseWriter, name, path, value string, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true,
 		Secure: secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 }

@@ -1,6 +1,4 @@
-package web
-
-import "strconv"
+package page
 
 // Page names, for Renderer.Render. Each is templates/<name>.html and takes
 // the view struct named beside it.
@@ -104,6 +102,3 @@ type FormPostView struct {
 	Action string
 	Params [][2]string // name, value
 }
-
-// waitHeader is the Retry-After value for a throttled sign-in.
-func (v LoginView) waitHeader() string { return strconv.Itoa(v.WaitSeconds) }

@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"embed"
@@ -54,10 +54,10 @@ func loadCatalog(fsys fs.FS, dir string) (*catalog, error) {
 		base := strings.TrimSuffix(path.Base(name), ".json")
 		tag, err := language.Parse(base)
 		if err != nil {
-			return nil, fmt.Errorf("web: catalogue %s: file name is not a language tag: %v", name, err)
+			return nil, fmt.Errorf("page: catalogue %s: file name is not a language tag: %v", name, err)
 		}
 		if tag.String() != base {
-			return nil, fmt.Errorf("web: catalogue %s: name it %s.json", name, tag)
+			return nil, fmt.Errorf("page: catalogue %s: name it %s.json", name, tag)
 		}
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -65,13 +65,13 @@ func loadCatalog(fsys fs.FS, dir string) (*catalog, error) {
 		}
 		var m map[string]string
 		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("web: catalogue %s: %v", name, err)
+			return nil, fmt.Errorf("page: catalogue %s: %v", name, err)
 		}
 		c.msgs[tag.String()] = m
 		c.tags = append(c.tags, tag)
 	}
 	if _, ok := c.msgs[DefaultLanguage.String()]; !ok {
-		return nil, fmt.Errorf("web: no catalogue for the default language %s", DefaultLanguage)
+		return nil, fmt.Errorf("page: no catalogue for the default language %s", DefaultLanguage)
 	}
 	// The default language first: the matcher falls back to the first tag.
 	sort.SliceStable(c.tags, func(i, j int) bool {
@@ -164,7 +164,7 @@ func recordMissing(tag language.Tag, key string) {
 	}
 	missing.Unlock()
 	if !seen {
-		slog.Warn("web: message key missing from catalogue", "lang", tag.String(), "key", key)
+		slog.Warn("page: message key missing from catalogue", "lang", tag.String(), "key", key)
 	}
 }
 
@@ -185,7 +185,7 @@ func missingKeys() []string {
 // catalogErr is why the catalogue could not be loaded, nil when it was.
 func catalogErr() error {
 	if err := theCatalog().err; err != nil {
-		return errors.Join(errors.New("web: loading message catalogue"), err)
+		return errors.Join(errors.New("page: loading message catalogue"), err)
 	}
 	return nil
 }

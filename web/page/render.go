@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"bytes"
@@ -63,7 +63,7 @@ func NewRenderer() (*Renderer, error) {
 	// gets its own.
 	base, err := template.New(layoutFile).Funcs(funcs(Localizer{})).ParseFS(templateFS, "templates/"+layoutFile)
 	if err != nil {
-		return nil, fmt.Errorf("web: parsing templates: %w", err)
+		return nil, fmt.Errorf("page: parsing templates: %w", err)
 	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -88,11 +88,11 @@ func NewRenderer() (*Renderer, error) {
 			return nil, err
 		}
 		if pt, err = pt.ParseFS(templateFS, file); err != nil {
-			return nil, fmt.Errorf("web: parsing templates: %w", err)
+			return nil, fmt.Errorf("page: parsing templates: %w", err)
 		}
 		for _, need := range []string{"title", "content"} {
 			if pt.Lookup(need) == nil {
-				return nil, fmt.Errorf("web: template %s does not define %q", file, need)
+				return nil, fmt.Errorf("page: template %s does not define %q", file, need)
 			}
 		}
 		for _, tag := range rd.langs {
@@ -134,10 +134,10 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, l
 	code := l.Lang().String()
 	t := rd.pages[code][page]
 	if t == nil {
-		return fmt.Errorf("web: no page %q", page)
+		return fmt.Errorf("page: no page %q", page)
 	}
 	if !viewFits(page, view) {
-		return fmt.Errorf("web: page %s cannot show a view of type %T", page, view)
+		return fmt.Errorf("page: page %s cannot show a view of type %T", page, view)
 	}
 	p := Page{L: l, Lang: code, View: view, Path: "/"}
 	if r != nil && r.URL != nil && IsLocalPath(r.URL.RequestURI()) {
@@ -157,7 +157,7 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, l
 	buf.Reset()
 	defer buffers.Put(buf)
 	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
-		return fmt.Errorf("web: rendering page %s: %w", page, err)
+		return fmt.Errorf("page: rendering page %s: %w", page, err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"context"
@@ -74,7 +74,7 @@ func Unavailable(err error) *PageError {
 // never shown. logger nil means slog.Default().
 func (rd *Renderer) Error(w http.ResponseWriter, r *http.Request, lang language.Tag, logger *slog.Logger, err error) {
 	if err == nil {
-		err = errors.New("web: Renderer.Error called with a nil error")
+		err = errors.New("page: Renderer.Error called with a nil error")
 	}
 	var pe *PageError
 	if !errors.As(err, &pe) {
