@@ -121,7 +121,7 @@ func (a *app) clientsCreate(ctx context.Context, x *invocation, args []string) e
 	fs.BoolVar(&r.FirstParty, "first-party", false, "first-party client: consent may be skipped (confidential clients only)")
 	fs.StringVar(&r.AuthMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt, none (public)")
 	fs.StringVar(&jwksFile, "jwks-file", "", "JSON Web Key Set with the client's public keys (private_key_jwt)")
-	fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
+	fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI, stored for when back-channel logout exists: Propusk does not call it yet")
 	fs.StringVar(&r.MinimumACR, "minimum-acr", "", "minimum assurance: simplified, standard or confirmed")
 	fs.StringVar(&r.IDTokenSigningAlg, "id-token-alg", "", "ID-token signing algorithm: ES256 (default) or RS256")
 	fs.BoolVar(&r.RequirePAR, "require-par", false, "the client must use pushed authorization requests")

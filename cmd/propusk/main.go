@@ -34,7 +34,7 @@ func main() {
 // Exit statuses, stable for scripts.
 const (
 	exitOK      = 0
-	exitFailure = 1 // the command was valid but failed (database, conflict, not found …)
+	exitFailure = 1 // the command was valid but failed (database, conflict …)
 	exitUsage   = 2 // the command line or its input is invalid; nothing was changed
 	exitExists  = 3 // what was to be created exists already (username, client ID)
 	exitMissing = 4 // what was named does not exist (account, client)
