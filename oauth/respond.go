@@ -7,6 +7,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/web/page"
 )
 
@@ -54,6 +55,12 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, ar fosite.Auth
 // unchecked URI would make Propusk an open redirector.
 func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
 	rfc := fosite.ErrorToRFC6749Error(err)
+	if errors.Is(err, errStorage) || errors.Is(err, store.ErrConflict) {
+		// The database failed or is busy (a lock past its timeout):
+		// "try again" (RFC 6749 §4.1.2.1), as the back channel says it
+		// (backChannelError), not server_error, the redirect's 500.
+		rfc = fosite.ErrTemporarilyUnavailable.WithHint("The provider is temporarily unavailable; try again.").WithWrap(err).WithDebug(rfc.DebugField)
+	}
 	h.logOAuthError(r, "authorization refused", rfc)
 	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
 		if rfc.CodeField >= http.StatusInternalServerError || errors.Is(err, errStorage) {
