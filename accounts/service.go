@@ -182,7 +182,7 @@ func (s *Service) Disable(ctx context.Context, usernameOrID string) (Ended, erro
 		return err
 	}
 	if s.Access != nil {
-		err = s.Access.InTx(ctx, disable)
+		err = s.Access.InTx(store.WithGrantSubject(ctx, a.ID), disable)
 	} else {
 		err = disable(ctx)
 	}

@@ -103,7 +103,7 @@ func (s *Service) List(ctx context.Context, accountID string) ([]store.Consent, 
 // tokens_ended counts the codes and tokens ended. ErrNotGiven
 // when there is no remembered consent; nothing changes then.
 func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr string) error {
-	err := s.Grants.InTx(ctx, func(ctx context.Context) error {
+	err := s.Grants.InTx(store.WithGrantSubject(ctx, accountID), func(ctx context.Context) error {
 		// First, before any read: a token request or a code issuance in
 		// flight for the person holds this lock until it commits, so the
 		// deactivation below sees what it wrote instead of leaving it

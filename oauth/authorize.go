@@ -407,7 +407,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 	hint := ar.GetRequestForm().Get("id_token_hint")
 	ar.GetRequestForm().Del("id_token_hint")
 	var resp fosite.AuthorizeResponder
-	err = h.Storage.Store.InTx(ctx, func(ctx context.Context) error {
+	err = h.Storage.Store.InTx(store.WithGrantSubject(ctx, acct.ID), func(ctx context.Context) error {
 		if err := h.Storage.Store.LockGrants(ctx, acct.ID); err != nil {
 			return err
 		}

@@ -582,6 +582,9 @@ func (s *Storage) DeletePARSession(ctx context.Context, requestURI string) error
 // ends the tokens this transaction writes, or commits first and this
 // transaction's conditional rotation or redemption finds the grant ended.
 func (s *Storage) BeginTX(ctx context.Context) (context.Context, error) {
+	if sub := grantSubject(ctx); sub != "" {
+		ctx = store.WithGrantSubject(ctx, sub)
+	}
 	ctx, err := s.Store.BeginTx(ctx)
 	if err != nil {
 		return ctx, err

@@ -91,6 +91,9 @@ type OAuthRecords interface {
 	// later statements then see what the previous holder committed), and
 	// holds until the transaction ends; outside a transaction it is an
 	// error. Taking it again in the same transaction returns at once.
+	// Begin such a transaction with a context marked WithGrantSubject, so a
+	// backend whose lock waits would hold a pooled connection can queue
+	// the transaction in the process first.
 	LockGrants(ctx context.Context, subject string) error
 	// DeleteExpiredOAuthRecords removes at most limit rows whose ExpiresAt
 	// is before before, and says how many it removed. The sweeper calls it

@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -15,6 +17,12 @@ import (
 // DB is the PostgreSQL store.
 type DB struct {
 	pool *pgxpool.Pool
+	// grantQueues queue, in this process, the transactions that will take
+	// one person's grant lock (store.WithGrantSubject), one slot per
+	// stripe: a transaction waits here without a connection, so at most
+	// one connection per stripe waits on the advisory lock. People who
+	// share a stripe only wait for each other a little.
+	grantQueues [256]chan struct{}
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
@@ -35,6 +43,9 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	db := &DB{pool: pool}
+	for i := range db.grantQueues {
+		db.grantQueues[i] = make(chan struct{}, 1)
+	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
@@ -56,6 +67,9 @@ type txKey struct{}
 type txState struct {
 	tx     pgx.Tx
 	joined bool
+	// release frees the transaction's grant queue slot (a no-op without
+	// one); it runs once, at commit or rollback.
+	release func()
 }
 
 func txFrom(ctx context.Context) (*txState, bool) {
@@ -105,11 +119,35 @@ func (db *DB) BeginTx(ctx context.Context) (context.Context, error) {
 	if st, ok := txFrom(ctx); ok {
 		return context.WithValue(ctx, txKey{}, &txState{tx: st.tx, joined: true}), nil
 	}
+	release, err := db.queueForGrants(ctx)
+	if err != nil {
+		return ctx, err
+	}
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
+		release()
 		return ctx, fmt.Errorf("begin transaction: %w", mapErr(err))
 	}
-	return context.WithValue(ctx, txKey{}, &txState{tx: tx}), nil
+	return context.WithValue(ctx, txKey{}, &txState{tx: tx, release: release}), nil
+}
+
+// queueForGrants takes, for a transaction marked store.WithGrantSubject,
+// its person's slot in this process's grant queues, waiting without a
+// connection; the returned func gives it back.
+func (db *DB) queueForGrants(ctx context.Context) (func(), error) {
+	subject := store.GrantSubject(ctx)
+	if subject == "" {
+		return func() {}, nil
+	}
+	sum := sha256.Sum256([]byte(subject))
+	q := db.grantQueues[sum[0]]
+	select {
+	case q <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the grant lock: %w", ctx.Err())
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-q }) }, nil
 }
 
 // CommitTx implements store.TxController.
@@ -121,6 +159,7 @@ func (db *DB) CommitTx(ctx context.Context) error {
 	if st.joined {
 		return nil
 	}
+	defer st.release()
 	if err := st.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
@@ -138,6 +177,7 @@ func (db *DB) RollbackTx(ctx context.Context) error {
 	if st.joined {
 		return nil
 	}
+	defer st.release()
 	if err := st.tx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
 		return fmt.Errorf("rollback: %w", mapErr(err))
 	}
