@@ -97,6 +97,11 @@ const PathAuthorizationServerMetadata = "/.well-known/oauth-authorization-server
 
 // metadata serves the discovery document, encoded once: it depends on
 // nothing but the configuration, so it answers while the database is down.
+// metadataCacheControl is how long relying parties may keep discovery and
+// the JWKS: short enough that a rotated-in key (published an hour ahead)
+// reaches every one of them before it signs.
+var metadataCacheControl = fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds()))
+
 func (h *Handler) metadata() http.Handler {
 	body, err := json.Marshal(h.discoveryDoc())
 	if err != nil {
@@ -104,7 +109,7 @@ func (h *Handler) metadata() http.Handler {
 	}
 	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
+		w.Header().Set("Cache-Control", metadataCacheControl)
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		w.Write(body)
 	})
@@ -122,11 +127,9 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 		}
 		h.Logger.WarnContext(r.Context(), "publish jwks: serving the last good one", "err", err)
 	}
-	// Short enough that a rotated-in key (published an hour ahead) reaches
-	// every relying party before it signs.
-	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
+	w.Header().Set("Cache-Control", metadataCacheControl)
 	w.Header().Set("Content-Type", "application/jwk-set+json")
-	w.Write(append(body, '\n'))
+	w.Write(body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

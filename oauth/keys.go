@@ -344,7 +344,7 @@ func (ks *KeySet) Published(ctx context.Context) (jose.JSONWebKeySet, error) {
 	return set, nil
 }
 
-// PublishedJSON is the JWKS encoded, from memory. It reads the database
+// PublishedJSON is the JWKS encoded (ending in a newline), from memory. It reads the database
 // only for the first build, after this node changed the keys, and — unless
 // KeepPublished refreshes it in the background — once every JWKSRefresh. A
 // failed rebuild keeps the last good JWKS: the error is then returned with
@@ -378,6 +378,8 @@ func (ks *KeySet) RefreshPublished(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode the JWKS: %w", err)
 	}
+	// Ready to write as is: requests share it, so none may append to it.
+	body = append(body, '\n')
 	ks.pubMu.Lock()
 	ks.pubJSON, ks.pubBuiltAt, ks.pubStale = body, time.Now(), false
 	ks.pubMu.Unlock()

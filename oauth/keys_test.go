@@ -4,6 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,4 +202,33 @@ func TestEnsureRaceKeepsOneKey(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The JWKS handler serves one shared encoding to every request at once:
+// none may write into it (run with -race).
+func TestJWKSServedConcurrently(t *testing.T) {
+	ks := &KeySet{Store: openSQLite(t), Ring: testRing(t)}
+	if err := ks.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := &Handler{Keys: ks, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	want := ""
+	var wg sync.WaitGroup
+	bodies := make([]string, 8)
+	for i := range bodies {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			h.jwks(rec, httptest.NewRequest(http.MethodGet, PathJWKS, nil))
+			bodies[i] = rec.Body.String()
+		})
+	}
+	wg.Wait()
+	for i, b := range bodies {
+		if i == 0 {
+			want = b
+		}
+		if b != want || !strings.HasSuffix(b, "}\n") {
+			t.Fatalf("body %d differs or lacks its newline: %q", i, b)
+		}
+	}
 }
