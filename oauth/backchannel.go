@@ -54,9 +54,10 @@ func checkForm(r *http.Request) error {
 			return fosite.ErrInvalidRequest.WithHintf("The parameter '%s' was sent more than once.", name)
 		}
 	}
-	q := r.URL.Query()
+	// No name is sent twice by now, so one in r.Form but not in the body
+	// came in the URL (r.Form holds both; no second parse of the query).
 	for _, name := range []string{"client_secret", "client_assertion"} {
-		if q.Has(name) {
+		if r.Form.Has(name) && !r.PostForm.Has(name) {
 			return fosite.ErrInvalidRequest.WithHintf("The parameter '%s' must not be sent in the URL.", name)
 		}
 	}

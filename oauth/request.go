@@ -8,6 +8,8 @@ import (
 	"net/url"
 
 	"github.com/ory/fosite"
+
+	"github.com/propusk/propusk/store"
 )
 
 // provider is fosite with two of its authorization-request rules replaced
@@ -55,7 +57,7 @@ func (p provider) NewAccessResponse(ctx context.Context, ar fosite.AccessRequest
 	gt := ar.GetGrantTypes()
 	if gt.ExactOne("refresh_token") || gt.ExactOne("authorization_code") {
 		if sess := ar.GetSession(); sess != nil && sess.GetSubject() != "" {
-			ctx = withGrantSubject(ctx, sess.GetSubject())
+			ctx = store.WithGrantSubject(ctx, sess.GetSubject())
 		}
 	}
 	return p.Fosite.NewAccessResponse(ctx, ar)

@@ -63,7 +63,7 @@ func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosi
 	}
 	h.logOAuthError(r, "authorization refused", rfc)
 	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
-		if rfc.CodeField >= http.StatusInternalServerError || errors.Is(err, errStorage) {
+		if rfc.CodeField >= http.StatusInternalServerError {
 			// Propusk's own failure (a database gone away), not the
 			// request's: "try again", not "bad request".
 			h.pageError(w, r, page.Unavailable(err))

@@ -576,38 +576,23 @@ func (s *Storage) DeletePARSession(ctx context.Context, requestURI string) error
 }
 
 // BeginTX implements fosite's storage.Transactional. When ctx names the
-// person a grant is for (withGrantSubject: the token endpoint's refresh
+// person a grant is for (store.WithGrantSubject: the token endpoint's refresh
 // and code exchange), the transaction takes that person's grant lock
 // first, so a withdrawal of consent or a disabled account either waits and
 // ends the tokens this transaction writes, or commits first and this
 // transaction's conditional rotation or redemption finds the grant ended.
 func (s *Storage) BeginTX(ctx context.Context) (context.Context, error) {
-	if sub := grantSubject(ctx); sub != "" {
-		ctx = store.WithGrantSubject(ctx, sub)
-	}
 	ctx, err := s.Store.BeginTx(ctx)
 	if err != nil {
 		return ctx, err
 	}
-	if sub := grantSubject(ctx); sub != "" {
+	if sub := store.GrantSubject(ctx); sub != "" {
 		if err := s.Store.LockGrants(ctx, sub); err != nil {
 			s.Store.RollbackTx(ctx)
 			return ctx, fositeErr(err)
 		}
 	}
 	return ctx, nil
-}
-
-// grantSubjectKey carries the person a token request's grant is for.
-type grantSubjectKey struct{}
-
-func withGrantSubject(ctx context.Context, subject string) context.Context {
-	return context.WithValue(ctx, grantSubjectKey{}, subject)
-}
-
-func grantSubject(ctx context.Context) string {
-	s, _ := ctx.Value(grantSubjectKey{}).(string)
-	return s
 }
 
 // Commit implements fosite's storage.Transactional.

@@ -229,12 +229,8 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 		h.parError(w, r, err)
 		return
 	}
-	if !ar.GetClient().GetGrantTypes().Has("authorization_code") {
-		// fosite checks response types, which every client has; the
-		// code a push leads to could never be redeemed (RFC 6749 §4.1.2.1).
-		h.parError(w, r, fosite.ErrUnauthorizedClient.WithHint("The client is not registered for the authorization code grant."))
-		return
-	}
+	// checkRequest's rules are the authorization endpoint's, among them
+	// unauthorized_client for a client without the authorization_code grant.
 	if err := h.checkRequest(ctx, ar); err != nil {
 		h.parError(w, r, err)
 		return
