@@ -249,13 +249,12 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return true, 0
 	}
 	if turn.Wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
 		if turn.Locked {
 			// Days, not seconds: the page says how to get in instead.
 			view.ErrorKey = "login.error.locked"
-			w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
 		} else {
 			view.ErrorKey, view.WaitSeconds = "login.error.throttled", waitSeconds(turn.Wait)
-			w.Header().Set("Retry-After", strconv.Itoa(view.WaitSeconds))
 		}
 		return false, http.StatusTooManyRequests
 	}

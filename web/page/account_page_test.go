@@ -73,7 +73,8 @@ func TestAccountPage(t *testing.T) {
 			// Recovery codes.
 			text(lang, "account.codes.left", 8), text(lang, "account.codes.replace"),
 			text(lang, "account.codes.create")+`</button>`,
-			// Password.
+			// Password: the account's name for password managers, then the two fields.
+			`autocomplete="username" hidden>`,
 			`<label for="current_password">`+text(lang, "account.password.current")+`</label>`,
 			`<input id="current_password" name="current_password" type="password" autocomplete="current-password" required>`,
 			`<label for="new_password">`+text(lang, "account.password.new")+`</label>`,
