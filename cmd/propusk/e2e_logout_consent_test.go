@@ -71,3 +71,25 @@ func TestEndToEndLogoutConfirmRefusesSameSiteCrossOriginPost(t *testing.T) {
 		}
 	})
 }
+
+// id_token_hint and a claims sub value naming two different people is a
+// malformed request (invalid_request), not a sign-in of either.
+func TestEndToEndHintAndClaimsSubDisagree(t *testing.T) {
+	eachE2EBackend(t, func(t *testing.T, p *idp) {
+		p.person(t, "lev", "simplified")
+		cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
+		pkce := oauth2.GenerateVerifier()
+		br := newBrowser(t)
+		back := br.signIn(cfg.AuthCodeURL("s-two-1", oauth2.S256ChallengeOption(pkce)), "lev", "correct horse battery", nil)
+		tok, err := cfg.Exchange(t.Context(), back.Query().Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg := br.get(cfg.AuthCodeURL("s-two-2", oauth2.S256ChallengeOption(pkce),
+			oauth2.SetAuthURLParam("id_token_hint", tok.Extra("id_token").(string)),
+			oauth2.SetAuthURLParam("claims", `{"id_token":{"sub":{"value":"someone-else"}}}`)))
+		if pg.loc == nil || pg.loc.Query().Get("error") != "invalid_request" || pg.loc.Query().Get("code") != "" {
+			t.Fatalf("hint and claims sub for two people: %d %v", pg.status, pg.loc)
+		}
+	})
+}
