@@ -116,3 +116,24 @@ func TestHTMLSidesApart(t *testing.T) {
 		}
 	}
 }
+
+// TestNoHTTPTestInProduction: production code handles real requests only.
+// A request it makes up to feed a library (as flows once replayed their
+// stored request through fosite) means something is read twice; the flow
+// keeps what was read instead. Test-support packages are exempt.
+func TestNoHTTPTestInProduction(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, imports := fields[0], fields[1:]
+		if strings.HasSuffix(pkg, "test") { // storetest, pgtest, migratetest
+			continue
+		}
+		if slices.Contains(imports, "net/http/httptest") {
+			t.Errorf("%s imports net/http/httptest outside its tests", pkg)
+		}
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"time"
 
+	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/store"
 )
@@ -55,8 +57,12 @@ func (e *IllegalMoveError) Error() string {
 	return fmt.Sprintf("flow cannot %s from state %s", e.Move, e.From)
 }
 
-// Flow is a stored flow with its transitions.
-type Flow struct{ store.Flow }
+// Flow is a stored flow with its transitions, and the authorization
+// request it answers (Details, Protocol).
+type Flow struct {
+	store.Flow
+	req Request
+}
 
 // State returns the flow's state.
 func (f *Flow) State() State { return State(f.Flow.State) }
@@ -158,7 +164,9 @@ const DefaultLifetime = 15 * time.Minute
 
 // Service keeps flows in a store.
 type Service struct {
-	Store    store.Flows
+	Store store.Flows
+	// Ring seals each flow's request, bound to the flow's row.
+	Ring     *seal.Ring
 	Lifetime time.Duration // 0: DefaultLifetime
 	Now      func() time.Time
 }
@@ -170,42 +178,29 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Sealer seals the authorization request for the flow with the given ID
-// (the ID binds the ciphertext to its row).
-type Sealer func(flowID string) ([]byte, error)
-
-// Start creates a flow in the login state and returns it with a CSRF
-// token (only the token's hash is stored). The pages replace it with the
-// browser's FormToken when they bind the flow to the browser (Bind).
-func (s *Service) Start(ctx context.Context, clientID string, request Sealer, locale string) (*Flow, string, error) {
-	return s.start(ctx, clientID, request, locale, nil)
+// Start creates a flow in the login state for req and returns it with a
+// CSRF token (only the token's hash is stored). The pages replace it with
+// the browser's FormToken when they bind the flow to the browser (Bind).
+func (s *Service) Start(ctx context.Context, clientID string, req Request, locale string) (*Flow, string, error) {
+	return s.begin(ctx, clientID, &req, locale, func(*Flow) error { return nil })
 }
 
 // StartAuthenticated creates a flow for a person who already holds a valid
 // SSO session: it begins in consent.
-func (s *Service) StartAuthenticated(ctx context.Context, clientID string, request Sealer, locale string, a Authentication) (*Flow, string, error) {
-	return s.start(ctx, clientID, request, locale, &a)
+func (s *Service) StartAuthenticated(ctx context.Context, clientID string, req Request, locale string, a Authentication) (*Flow, string, error) {
+	return s.begin(ctx, clientID, &req, locale, func(f *Flow) error { return f.Authenticate(a) })
 }
 
 // StartStepUp creates a flow for a person whose SSO session has a password
 // only, for a request that needs a second factor: it begins in
 // second_factor, and no password is asked again.
-func (s *Service) StartStepUp(ctx context.Context, clientID string, request Sealer, locale string, a Authentication) (*Flow, string, error) {
-	return s.begin(ctx, clientID, request, locale, func(f *Flow) error { return f.RequireSecondFactor(a) })
+func (s *Service) StartStepUp(ctx context.Context, clientID string, req Request, locale string, a Authentication) (*Flow, string, error) {
+	return s.begin(ctx, clientID, &req, locale, func(f *Flow) error { return f.RequireSecondFactor(a) })
 }
 
-func (s *Service) start(ctx context.Context, clientID string, sealer Sealer, locale string, a *Authentication) (*Flow, string, error) {
-	return s.begin(ctx, clientID, sealer, locale, func(f *Flow) error {
-		if a == nil {
-			return nil
-		}
-		return f.Authenticate(*a)
-	})
-}
-
-func (s *Service) begin(ctx context.Context, clientID string, sealer Sealer, locale string, first func(*Flow) error) (*Flow, string, error) {
+func (s *Service) begin(ctx context.Context, clientID string, req *Request, locale string, first func(*Flow) error) (*Flow, string, error) {
 	id, tok := token.New(), token.New()
-	request, err := sealer(id)
+	request, err := s.sealRequest(id, req)
 	if err != nil {
 		return nil, "", fmt.Errorf("seal flow request: %w", err)
 	}
@@ -214,10 +209,13 @@ func (s *Service) begin(ctx context.Context, clientID string, sealer Sealer, loc
 		lifetime = DefaultLifetime
 	}
 	now := s.now()
-	f := &Flow{store.Flow{
+	f := &Flow{Flow: store.Flow{
 		ID: id, State: string(StateLogin), ClientID: clientID, Request: request, CSRFHash: token.Hash(tok),
 		Locale: locale, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(lifetime),
 	}}
+	if req != nil {
+		f.req = *req
+	}
 	if err := first(f); err != nil {
 		return nil, "", err
 	}
@@ -239,7 +237,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Flow, error) {
 	if !s.now().Before(sf.ExpiresAt) {
 		return nil, ErrExpired
 	}
-	return &Flow{sf}, nil
+	return s.open(sf)
 }
 
 // Advance applies move to the flow under the store's row lock, after
@@ -264,7 +262,7 @@ func (s *Service) Move(ctx context.Context, id string, move func(*Flow) error) (
 		if !now.Before(sf.ExpiresAt) {
 			return sf, ErrExpired
 		}
-		f := &Flow{sf}
+		f := &Flow{Flow: sf}
 		if err := move(f); err != nil {
 			return sf, err
 		}
@@ -277,7 +275,7 @@ func (s *Service) Move(ctx context.Context, id string, move func(*Flow) error) (
 	if err != nil {
 		return nil, err
 	}
-	return &Flow{sf}, nil
+	return s.open(sf)
 }
 
 // Delete removes a finished flow.
@@ -334,7 +332,7 @@ func (s *Service) Bind(ctx context.Context, id, binding string) (*Flow, error) {
 // no relying party, the same sign-in and second-factor steps, then back to
 // returnTo, a local path the caller has checked.
 func (s *Service) StartLocal(ctx context.Context, returnTo, locale string) (*Flow, string, error) {
-	return s.begin(ctx, "", func(string) ([]byte, error) { return []byte{}, nil }, locale, func(f *Flow) error {
+	return s.begin(ctx, "", nil, locale, func(f *Flow) error {
 		f.ReturnTo = returnTo
 		return nil
 	})
@@ -342,3 +340,28 @@ func (s *Service) StartLocal(ctx context.Context, returnTo, locale string) (*Flo
 
 // Local reports whether the flow serves Propusk's own pages.
 func (f *Flow) Local() bool { return f.ClientID == "" }
+
+// The pages of a flow's steps (package web serves them).
+const (
+	PageLogin        = "/login"
+	PageSecondFactor = "/login/otp"
+	PageConsent      = "/consent"
+)
+
+// Page is where the flow waits: the page of its current step, "" when it
+// is final. It is the one place that maps a state to the next page; the
+// authorization endpoint and every step's page follow it.
+func (f *Flow) Page() string {
+	switch f.State() {
+	case StateLogin:
+		return PageLogin
+	case StateSecondFactor:
+		return PageSecondFactor
+	case StateConsent:
+		return PageConsent
+	}
+	return ""
+}
+
+// PageURL is Page with the flow's ID: where to send the browser next.
+func (f *Flow) PageURL() string { return f.Page() + "?flow=" + url.QueryEscape(f.ID) }

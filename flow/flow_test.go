@@ -2,7 +2,9 @@ package flow_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -38,9 +41,10 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type env struct {
-	db  *sqlite.DB
-	clk *clock
-	svc *flow.Service
+	db   *sqlite.DB
+	clk  *clock
+	ring *seal.Ring
+	svc  *flow.Service
 }
 
 const clientID = "rp"
@@ -65,10 +69,33 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{now: t0}
-	return &env{db: db, clk: clk, svc: &flow.Service{Store: db, Now: clk.Now}}
+	key, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := seal.NewRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{db: db, clk: clk, ring: ring, svc: &flow.Service{Store: db, Ring: ring, Now: clk.Now}}
 }
 
-func seal(id string) ([]byte, error) { return []byte("sealed:" + id), nil }
+// request is what the authorization endpoint records for a flow.
+var request = flow.Request{
+	Details:  flow.Details{ClientName: "Relying party", Scopes: []string{"openid", "profile"}, RedirectOrigin: "https://rp.example"},
+	Protocol: json.RawMessage(`{"form":{"client_id":["rp"]}}`),
+}
+
+// creates counts the flows a service writes.
+type creates struct {
+	store.Flows
+	n int
+}
+
+func (c *creates) CreateFlow(ctx context.Context, f store.Flow) error {
+	c.n++
+	return c.Flows.CreateFlow(ctx, f)
+}
 
 var signIn = flow.Authentication{
 	AccountID: "acc-1", SessionID: "sess-hash", AuthTime: t0.Add(-time.Minute),
@@ -79,7 +106,7 @@ func authenticate(f *flow.Flow) error { return f.Authenticate(signIn) }
 
 func (e *env) start(t *testing.T) (*flow.Flow, string) {
 	t.Helper()
-	f, tok, err := e.svc.Start(t.Context(), clientID, seal, "ru")
+	f, tok, err := e.svc.Start(t.Context(), clientID, request, "ru")
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -126,16 +153,9 @@ func (e *env) stored(t *testing.T, id string) store.Flow {
 
 func TestStartSealsWithFlowIDAndStoresTokenHash(t *testing.T) {
 	e := newEnv(t)
-	var sealedFor []string
-	f, tok, err := e.svc.Start(t.Context(), clientID, func(id string) ([]byte, error) {
-		sealedFor = append(sealedFor, id)
-		return []byte("sealed:" + id), nil
-	}, "kk")
+	f, tok, err := e.svc.Start(t.Context(), clientID, request, "kk")
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(sealedFor) != 1 || sealedFor[0] != f.ID {
-		t.Fatalf("sealer called with %q, flow ID is %q", sealedFor, f.ID)
 	}
 	if f.State() != flow.StateLogin {
 		t.Errorf("state = %s, want login", f.State())
@@ -155,8 +175,26 @@ func TestStartSealsWithFlowIDAndStoresTokenHash(t *testing.T) {
 	if !reflect.DeepEqual(sf, want) {
 		t.Errorf("stored flow differs from the returned one:\n got %+v\nwant %+v", sf, want)
 	}
-	if string(sf.Request) != "sealed:"+f.ID {
-		t.Errorf("request = %q, want the sealer's output for the flow's ID", sf.Request)
+	// The request is sealed, bound to this flow's row: it opens under the
+	// flow's ID and under no other.
+	if bytes.Contains(sf.Request, []byte("Relying party")) {
+		t.Error("stored request is not sealed")
+	}
+	if _, err := e.ring.Open(sf.Request, seal.AD{Table: "flows", Column: "request", Row: f.ID}); err != nil {
+		t.Errorf("stored request does not open under the flow's ID: %v", err)
+	}
+	if _, err := e.ring.Open(sf.Request, seal.AD{Table: "flows", Column: "request", Row: "another"}); err == nil {
+		t.Error("stored request opens under another row's ID")
+	}
+	got, err := e.svc.Get(t.Context(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Details(), request.Details) || string(got.Protocol()) != string(request.Protocol) {
+		t.Errorf("read back %+v %s, want %+v %s", got.Details(), got.Protocol(), request.Details, request.Protocol)
+	}
+	if !reflect.DeepEqual(f.Details(), request.Details) {
+		t.Errorf("started flow's details %+v, want %+v", f.Details(), request.Details)
 	}
 	sum := sha256.Sum256([]byte(tok))
 	if !bytes.Equal(sf.CSRFHash, sum[:]) {
@@ -182,16 +220,64 @@ func TestStartSealsWithFlowIDAndStoresTokenHash(t *testing.T) {
 	}
 }
 
-func TestStartSealerErrorStoresNothing(t *testing.T) {
+func TestStartWithoutRingStoresNothing(t *testing.T) {
 	e := newEnv(t)
-	boom := errors.New("boom")
-	var id string
-	_, _, err := e.svc.Start(t.Context(), clientID, func(fid string) ([]byte, error) { id = fid; return nil, boom }, "ru")
-	if !errors.Is(err, boom) {
-		t.Fatalf("err = %v, want the sealer's", err)
+	counted := &creates{Flows: e.db}
+	svc := &flow.Service{Store: counted, Now: e.clk.Now}
+	if _, _, err := svc.Start(t.Context(), clientID, request, "ru"); err == nil {
+		t.Fatal("Start without a key ring succeeded")
 	}
-	if _, err := e.db.GetFlow(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("GetFlow after a failed start: %v, want ErrNotFound", err)
+	if counted.n != 0 {
+		t.Fatalf("%d flows written after a failed start", counted.n)
+	}
+}
+
+func TestOlderRequestReadsAsExpired(t *testing.T) {
+	e := newEnv(t)
+	f, _ := e.start(t)
+	// A flow written by the version that kept only the form.
+	old, err := e.ring.Seal([]byte(`{"form":"client_id=rp","requested_at":"2026-03-01T10:00:00Z"}`), seal.AD{Table: "flows", Column: "request", Row: f.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.UpdateFlow(t.Context(), f.ID, func(sf store.Flow) (store.Flow, error) {
+		sf.Request = old
+		return sf, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Get(t.Context(), f.ID); !errors.Is(err, flow.ErrExpired) {
+		t.Fatalf("Get of an older flow: %v, want ErrExpired", err)
+	}
+}
+
+func TestDetailsSurviveMoves(t *testing.T) {
+	e := newEnv(t)
+	f, tok := e.start(t)
+	f, err := e.svc.Advance(t.Context(), f.ID, tok, authenticate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.Details(), request.Details) {
+		t.Fatalf("details after a move: %+v, want %+v", f.Details(), request.Details)
+	}
+}
+
+func TestPageFollowsState(t *testing.T) {
+	for state, want := range map[flow.State]string{
+		flow.StateLogin:        flow.PageLogin,
+		flow.StateSecondFactor: flow.PageSecondFactor,
+		flow.StateConsent:      flow.PageConsent,
+		flow.StateDone:         "",
+		flow.StateDenied:       "",
+	} {
+		f := &flow.Flow{Flow: store.Flow{ID: "a b", State: string(state)}}
+		if got := f.Page(); got != want {
+			t.Errorf("%s: Page() = %q, want %q", state, got, want)
+		}
+		if want != "" && f.PageURL() != want+"?flow=a+b" {
+			t.Errorf("%s: PageURL() = %q", state, f.PageURL())
+		}
 	}
 }
 
@@ -199,7 +285,7 @@ func TestStartAuthenticated(t *testing.T) {
 	e := newEnv(t)
 	a := signIn
 	a.AuthTime = time.Date(2026, 3, 1, 13, 0, 0, 0, time.FixedZone("Almaty", 5*3600)) // 08:00 UTC
-	f, tok, err := e.svc.StartAuthenticated(t.Context(), clientID, seal, "ru", a)
+	f, tok, err := e.svc.StartAuthenticated(t.Context(), clientID, request, "ru", a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,16 +314,14 @@ func TestStartAuthenticatedIncomplete(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
-			var id string
-			_, _, err := e.svc.StartAuthenticated(t.Context(), clientID, func(fid string) ([]byte, error) {
-				id = fid
-				return seal(fid)
-			}, "ru", a)
+			counted := &creates{Flows: e.db}
+			e.svc.Store = counted
+			_, _, err := e.svc.StartAuthenticated(t.Context(), clientID, request, "ru", a)
 			if err == nil {
 				t.Fatal("StartAuthenticated accepted an incomplete authentication")
 			}
-			if _, err := e.db.GetFlow(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("flow stored anyway: %v", err)
+			if counted.n != 0 {
+				t.Fatalf("flow stored anyway (%d writes)", counted.n)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/flow"
-	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/web/page"
 )
@@ -39,20 +37,59 @@ type authzParams struct {
 	// subject is the person the request is for, when it names one: the
 	// id_token_hint's sub, or a sub value asked for in the claims
 	// parameter (OIDC Core §5.5.1: no tokens for anyone else).
-	subject   string
-	loginHint string
-	claims    claimsRequest
+	subject string
+	// hintSubject is the id_token_hint's sub alone.
+	hintSubject string
+	loginHint   string
+	claims      claimsRequest
 }
 
-// params reads and checks them; errors are invalid_request (or
-// unmet_authentication_requirements) for the client.
+// params reads and checks them, the id_token_hint's signature included;
+// errors are invalid_request (or unmet_authentication_requirements) for
+// the client.
 func (h *Handler) params(ctx context.Context, ar fosite.AuthorizeRequester) (authzParams, error) {
-	form := ar.GetRequestForm()
+	p, err := readParams(ar.GetRequestForm(), ar.GetClient())
+	if err != nil {
+		return p, err
+	}
+	var hintSubject string
+	if hint := ar.GetRequestForm().Get("id_token_hint"); hint != "" {
+		sub, err := h.hintSubject(ctx, hint, ar.GetClient().GetID())
+		if err != nil {
+			return p, fosite.ErrInvalidRequest.WithHint("The id_token_hint is not valid.").WithWrap(err).WithDebug(err.Error())
+		}
+		hintSubject = sub
+	}
+	return p, p.nameSubject(hintSubject)
+}
+
+// nameSubject records the person the request is for: the id_token_hint's
+// sub (checked already), and any sub value the claims parameter asks for,
+// which must be the same person.
+func (p *authzParams) nameSubject(hintSubject string) error {
+	p.subject, p.hintSubject = hintSubject, hintSubject
+	for _, claimed := range []*claimRequest{p.claims.IDToken["sub"], p.claims.UserInfo["sub"]} {
+		if claimed == nil || claimed.Value == "" {
+			continue
+		}
+		if p.subject != "" && p.subject != claimed.Value {
+			return fosite.ErrInvalidRequest.WithHint("The request names two different people (id_token_hint and the claims parameter's sub).")
+		}
+		p.subject = claimed.Value
+	}
+	return nil
+}
+
+// readParams reads and checks the parameters that need nothing but the
+// form and the client: at the authorization endpoint, and again from the
+// flow's record when the request is answered (the client may have changed
+// meanwhile).
+func readParams(form url.Values, client fosite.Client) (authzParams, error) {
 	p := authzParams{prompt: map[string]bool{}, maxAge: -1, loginHint: form.Get("login_hint")}
 	// fosite checks the response type, not the grant: a client registered
 	// for client_credentials alone could otherwise start a sign-in whose
 	// code it may not redeem (RFC 6749 §4.1.2.1).
-	if !ar.GetClient().GetGrantTypes().Has("authorization_code") {
+	if !client.GetGrantTypes().Has("authorization_code") {
 		return p, fosite.ErrUnauthorizedClient.WithHint("The client is not registered for the authorization_code grant.")
 	}
 	// PKCE is required of every client. fosite enforces it too, but only
@@ -88,7 +125,7 @@ func (h *Handler) params(ctx context.Context, ar fosite.AuthorizeRequester) (aut
 	}
 	p.claims = cr
 	minimum := ""
-	if c, ok := ar.GetClient().(*Client); ok {
+	if c, ok := client.(*Client); ok {
 		minimum = c.MinimumACR
 	}
 	req, ok := newRequirement(minimum, form.Get("acr_values"), cr.essentialACR())
@@ -96,22 +133,6 @@ func (h *Handler) params(ctx context.Context, ar fosite.AuthorizeRequester) (aut
 		return p, ErrUnmetAuthenticationRequirements.WithHint("None of the requested acr values is supported.")
 	}
 	p.req = req
-	if hint := form.Get("id_token_hint"); hint != "" {
-		sub, err := h.hintSubject(ctx, hint, ar.GetClient().GetID())
-		if err != nil {
-			return p, fosite.ErrInvalidRequest.WithHint("The id_token_hint is not valid.").WithWrap(err).WithDebug(err.Error())
-		}
-		p.subject = sub
-	}
-	for _, claimed := range []*claimRequest{cr.IDToken["sub"], cr.UserInfo["sub"]} {
-		if claimed == nil || claimed.Value == "" {
-			continue
-		}
-		if p.subject != "" && p.subject != claimed.Value {
-			return p, fosite.ErrInvalidRequest.WithHint("The request names two different people (id_token_hint and the claims parameter's sub).")
-		}
-		p.subject = claimed.Value
-	}
 	return p, nil
 }
 
@@ -208,12 +229,12 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 				h.authorizeError(w, r, ar, fosite.ErrInteractionRequired.WithHint("A second factor is required."))
 				return
 			}
-			f, _, err := h.Flows.StartStepUp(ctx, ar.GetClient().GetID(), h.flowSealer(ar), lang.String(), *auth)
+			f, _, err := h.Flows.StartStepUp(ctx, ar.GetClient().GetID(), h.flowRequest(ar, p), lang.String(), *auth)
 			if err != nil {
 				h.pageError(w, r, page.Unavailable(err))
 				return
 			}
-			http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+			http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
 			return
 		}
 		need, err := h.needsConsent(ctx, ar.GetClient(), auth.AccountID, ar.GetRequestedScopes(), p.prompt["consent"])
@@ -234,20 +255,18 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sealer := h.flowSealer(ar)
+	req := h.flowRequest(ar, p)
 	var f *flow.Flow
-	next := "/login"
 	if auth != nil {
-		f, _, err = h.Flows.StartAuthenticated(ctx, ar.GetClient().GetID(), sealer, lang.String(), *auth)
-		next = "/consent"
+		f, _, err = h.Flows.StartAuthenticated(ctx, ar.GetClient().GetID(), req, lang.String(), *auth)
 	} else {
-		f, _, err = h.Flows.Start(ctx, ar.GetClient().GetID(), sealer, lang.String())
+		f, _, err = h.Flows.Start(ctx, ar.GetClient().GetID(), req, lang.String())
 	}
 	if err != nil {
 		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
-	http.Redirect(w, r, next+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+	http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
 }
 
 // usableSession returns the person's SSO session when it may answer this
@@ -310,74 +329,105 @@ func (h *Handler) needsConsent(ctx context.Context, c fosite.Client, accountID s
 	return !covered, err
 }
 
-// flowRequest is what a flow keeps of the authorization request: the form
-// as fosite merged it (pushed parameters included) and when it arrived.
+// flowRequest is what a flow keeps of an authorization request
+// (flow.Request's Protocol): what the authorization endpoint read and fosite
+// validated, enough to issue the answer without reading the request again.
 type flowRequest struct {
-	Form        string    `json:"form"`
-	RequestedAt time.Time `json:"requested_at"`
+	// Form is the request's parameters as fosite merged them (pushed ones
+	// included), without request_uri (a pushed request is consumed when
+	// first read), client credentials, or the id_token_hint, whose
+	// subject is kept instead (its signature was checked once).
+	Form                url.Values `json:"form"`
+	RequestedAt         time.Time  `json:"requested_at"`
+	RedirectURI         string     `json:"redirect_uri"` // as fosite resolved it
+	ResponseTypes       []string   `json:"response_types"`
+	ResponseMode        string     `json:"response_mode"`
+	DefaultResponseMode string     `json:"default_response_mode"`
+	State               string     `json:"state,omitempty"`
+	Scopes              []string   `json:"scopes"`
+	Audience            []string   `json:"audience,omitempty"`
+	HintSubject         string     `json:"hint_subject,omitempty"`
 }
 
-func flowAD(id string) seal.AD { return seal.AD{Table: "flows", Column: "request", Row: id} }
-
-func (h *Handler) flowSealer(ar fosite.AuthorizeRequester) flow.Sealer {
+// flowRequest records ar, whose parameters p were read from it, for a
+// flow: the protocol part, and the details the pages show.
+func (h *Handler) flowRequest(ar fosite.AuthorizeRequester, p authzParams) flow.Request {
 	form := url.Values{}
 	for k, v := range ar.GetRequestForm() {
 		form[k] = v
 	}
-	// A pushed request is consumed when first read; what it held is merged
-	// into the form, and the flow replays the form without it.
 	form.Del("request_uri")
+	form.Del("id_token_hint")
 	for _, k := range credentialParams {
 		form.Del(k)
 	}
-	fr := flowRequest{Form: form.Encode(), RequestedAt: ar.GetRequestedAt().UTC()}
-	return func(id string) ([]byte, error) {
-		b, err := json.Marshal(fr)
-		if err != nil {
-			return nil, err
-		}
-		return h.Ring.Seal(b, flowAD(id))
+	fr := flowRequest{
+		Form: form, RequestedAt: ar.GetRequestedAt().UTC(), State: ar.GetState(),
+		ResponseTypes: ar.GetResponseTypes(), ResponseMode: string(ar.GetResponseMode()),
+		DefaultResponseMode: string(ar.GetDefaultResponseMode()),
+		Scopes:              ar.GetRequestedScopes(), Audience: ar.GetRequestedAudience(),
+		HintSubject: p.hintSubject,
 	}
+	d := flow.Details{Scopes: ar.GetRequestedScopes(), LoginHint: p.loginHint}
+	if u := ar.GetRedirectURI(); u != nil {
+		fr.RedirectURI = u.String()
+		d.RedirectOrigin = u.Scheme + "://" + u.Host
+	}
+	if c, ok := ar.GetClient().(*Client); ok {
+		d.ClientName, d.FirstParty, d.Public = c.Name, c.FirstParty, c.Public
+	}
+	b, _ := json.Marshal(fr) // plain strings, lists and a time: always marshals
+	return flow.Request{Details: d, Protocol: b}
 }
 
-// replay rebuilds the fosite request of a flow by running the stored form
-// through fosite again, so everything is validated once more against the
-// client as it is now.
-func (h *Handler) replay(ctx context.Context, f *flow.Flow) (fosite.AuthorizeRequester, error) {
-	plain, err := h.Ring.Open(f.Request, flowAD(f.ID))
-	if err != nil {
-		return nil, fmt.Errorf("open flow request: %w", err)
-	}
-	var fr flowRequest
-	if err := json.Unmarshal(plain, &fr); err != nil {
-		return nil, fmt.Errorf("read flow request: %w", err)
-	}
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, PathAuthorize+"?"+fr.Form, nil)
-	ar, err := h.provider.NewAuthorizeRequest(ctx, req)
-	if err != nil {
-		return ar, err
-	}
-	// fosite checks prompt=login and max_age against when the request
-	// arrived; that was before the login, not now.
-	if a, ok := ar.(*fosite.AuthorizeRequest); ok {
-		a.RequestedAt = fr.RequestedAt
-	}
-	return ar, nil
-}
-
-// resume replays a flow's request and reads its parameters.
+// resume rebuilds a flow's authorization request from its record, for the
+// client as it is now: fosite checked the request against the client as it
+// was then, and a client deleted, or no longer allowed what it asked for,
+// meanwhile is refused as a new request would be. (Propusk clients' response
+// types and modes are fixed, oauth/client.go.)
 func (h *Handler) resume(ctx context.Context, f *flow.Flow) (fosite.AuthorizeRequester, authzParams, error) {
-	ar, err := h.replay(ctx, f)
+	var fr flowRequest
+	if err := json.Unmarshal(f.Protocol(), &fr); err != nil {
+		return nil, authzParams{}, fmt.Errorf("read flow request: %w", err)
+	}
+	client, err := h.Storage.GetClient(ctx, f.ClientID)
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil, authzParams{}, fosite.ErrInvalidClient.WithHint("The requested OAuth 2.0 Client does not exist.").WithWrap(err).WithDebug(err.Error())
+	}
 	if err != nil {
+		return nil, authzParams{}, err // marked errStorage (fositeErr)
+	}
+	ar := fosite.NewAuthorizeRequest()
+	ar.Client, ar.Form, ar.RequestedAt, ar.State = client, fr.Form, fr.RequestedAt, fr.State
+	ar.ResponseTypes, ar.RequestedScope, ar.RequestedAudience = fr.ResponseTypes, fr.Scopes, fr.Audience
+	ar.ResponseMode, ar.DefaultResponseMode = fosite.ResponseModeType(fr.ResponseMode), fosite.ResponseModeType(fr.DefaultResponseMode)
+	if ar.Form == nil {
+		ar.Form = url.Values{}
+	}
+	u, err := url.Parse(fr.RedirectURI)
+	if err != nil || !redirectRegistered(fr.RedirectURI, client) {
+		return ar, authzParams{}, fosite.ErrInvalidRequest.WithHint("The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls.")
+	}
+	ar.RedirectURI = u
+	allowed := h.fosite.GetScopeStrategy(ctx)
+	for _, s := range fr.Scopes {
+		if !allowed(client.GetScopes(), s) {
+			return ar, authzParams{}, fosite.ErrInvalidScope.WithHintf("The OAuth 2.0 Client is not allowed to request scope '%s'.", s)
+		}
+	}
+	if err := h.fosite.GetAudienceStrategy(ctx)(client.GetAudience(), fr.Audience); err != nil {
 		return ar, authzParams{}, err
 	}
-	p, err := h.params(ctx, ar)
+	p, err := readParams(ar.Form, client)
+	if err == nil {
+		err = p.nameSubject(fr.HintSubject)
+	}
 	return ar, p, err
 }
 
 // issue answers the client with a code for the authenticated person.
-// p are the request's parameters, already read (params checks the hint's
-// signature: doing it once is enough). given says whether the person
+// p are the request's parameters, already read (the hint's signature is
+// checked once, at the authorization endpoint). given says whether the person
 // allowed this very request on the consent page; otherwise the code rests
 // on the consent on record, which may have been withdrawn since it was
 // read. lang is the language of a consent page this may lead to.
@@ -401,10 +451,9 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 	if c, ok := ar.GetClient().(*Client); ok {
 		ctx = withSigningAlg(ctx, c.IDTokenAlg())
 	}
-	// Propusk checked the hint itself against every kept key (session);
+	// Propusk checked the hint itself against every kept key (params);
 	// fosite would check it again against the current key only and refuse
-	// hints signed before a rotation.
-	hint := ar.GetRequestForm().Get("id_token_hint")
+	// hints signed before a rotation. (A flow's record holds none.)
 	ar.GetRequestForm().Del("id_token_hint")
 	var resp fosite.AuthorizeResponder
 	err = h.Storage.Store.InTx(store.WithGrantSubject(ctx, acct.ID), func(ctx context.Context) error {
@@ -426,9 +475,6 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 	})
 	switch {
 	case errors.Is(err, errConsentGone):
-		if hint != "" {
-			ar.GetRequestForm().Set("id_token_hint", hint) // the new flow checks it again
-		}
 		h.consentAgain(w, r, ar, p, auth, lang)
 		return
 	case err != nil && !errors.As(err, new(*fosite.RFC6749Error)):
@@ -454,12 +500,12 @@ func (h *Handler) consentAgain(w http.ResponseWriter, r *http.Request, ar fosite
 		h.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The person has not consented to this client yet."))
 		return
 	}
-	f, _, err := h.Flows.StartAuthenticated(r.Context(), ar.GetClient().GetID(), h.flowSealer(ar), lang, auth)
+	f, _, err := h.Flows.StartAuthenticated(r.Context(), ar.GetClient().GetID(), h.flowRequest(ar, p), lang, auth)
 	if err != nil {
 		h.pageError(w, r, page.Unavailable(err))
 		return
 	}
-	http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+	http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
 }
 
 // session builds what the grant carries: the ID token's claims and the SSO
@@ -504,22 +550,6 @@ func (h *Handler) session(ctx context.Context, ar fosite.AuthorizeRequester, p a
 		}
 	}
 	return sess, nil
-}
-
-// FlowDetails tells the pages what a flow is about.
-func (h *Handler) FlowDetails(ctx context.Context, f *flow.Flow) (flow.Details, error) {
-	ar, err := h.replay(ctx, f)
-	if err != nil {
-		return flow.Details{}, err
-	}
-	d := flow.Details{Scopes: ar.GetRequestedScopes(), LoginHint: ar.GetRequestForm().Get("login_hint")}
-	if u := ar.GetRedirectURI(); u != nil {
-		d.RedirectOrigin = u.Scheme + "://" + u.Host
-	}
-	if c, ok := ar.GetClient().(*Client); ok {
-		d.ClientName, d.FirstParty, d.Public = c.Name, c.FirstParty, c.Public
-	}
-	return d, nil
 }
 
 // NeedsConsent reports whether the consent page must be shown for a flow
@@ -567,7 +597,7 @@ func (h *Handler) FinishFlow(w http.ResponseWriter, r *http.Request, f *flow.Flo
 
 // DenyFlow answers the client with access_denied.
 func (h *Handler) DenyFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) {
-	ar, err := h.replay(r.Context(), f)
+	ar, _, err := h.resume(r.Context(), f)
 	h.Flows.Delete(r.Context(), f.ID)
 	if err != nil {
 		h.authorizeError(w, r, ar, err)

@@ -14,8 +14,8 @@ import (
 
 // provider is fosite with two of its authorization-request rules replaced
 // by the standards' own. Every authorization request Propusk reads, at the
-// authorization endpoint, at PAR and when a flow is replayed, goes through
-// it.
+// authorization endpoint and at PAR, goes through it; a flow's request is
+// checked by the same redirect rule again when it is answered (resume).
 //
 //   - Redirect URIs match byte for byte. fosite lets any port through for
 //     a registered loopback URI, for every client; that freedom is for

@@ -34,10 +34,6 @@ func (h *Handler) provider(f *flow.Flow) Provider {
 // the account's own second factor, and back to the flow's local path.
 type localProvider struct{ h *Handler }
 
-func (localProvider) FlowDetails(context.Context, *flow.Flow) (flow.Details, error) {
-	return flow.Details{}, nil
-}
-
 func (localProvider) NeedsConsent(context.Context, *flow.Flow) (bool, error) { return false, nil }
 
 func (localProvider) RequiresSecondFactor(context.Context, *flow.Flow, string) (bool, error) {

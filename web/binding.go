@@ -102,15 +102,14 @@ func (h *Handler) otherBrowser(w http.ResponseWriter, r *http.Request, f *flow.F
 			if page.IsLocalPath(f.ReturnTo) {
 				view.RestartURL = f.ReturnTo
 			}
-		} else if d, err := h.provider(f).FlowDetails(ctx, f); err == nil {
+		} else {
+			d := f.Details()
 			view.ClientName = d.ClientName
 			// The relying party's own site, where the sign-in begins; none
 			// for an app's custom scheme.
 			if strings.HasPrefix(d.RedirectOrigin, "https://") || strings.HasPrefix(d.RedirectOrigin, "http://") {
 				view.ServiceURL = d.RedirectOrigin + "/"
 			}
-		} else {
-			h.Logger.WarnContext(ctx, "flow details for the other-browser page", "err", err)
 		}
 	}
 	// The browser's own language: the flow's was chosen in the other one.

@@ -23,9 +23,10 @@ import (
 	"github.com/propusk/propusk/web/page"
 )
 
-// Provider finishes flows; package oauth implements it (cmd wires it).
+// Provider decides and finishes flows; package oauth implements it (cmd
+// wires it). What a page shows of a flow's request it reads from the flow
+// itself (flow.Flow.Details), recorded once at the authorization endpoint.
 type Provider interface {
-	FlowDetails(ctx context.Context, f *flow.Flow) (flow.Details, error)
 	NeedsConsent(ctx context.Context, f *flow.Flow) (bool, error)
 	// RequiresSecondFactor reports whether a password is not enough for the
 	// flow's request but a second factor would be, for an account at level.
@@ -141,6 +142,23 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow.Flow, err
 	h.Pages.Error(w, r, h.lang(r, f), h.Logger, err)
 }
 
+// atStep reports whether the flow waits at the step this page serves
+// (state), having answered otherwise: a GET follows the flow to the page
+// of the step it is at (flow.Flow.Page); a form posted for a step the flow
+// has left (an older tab) is refused, not forwarded, as is any request for
+// a final flow. move names the step in the refusal.
+func (h *Handler) atStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, state flow.State, move string) bool {
+	if f.State() == state {
+		return true
+	}
+	if r.Method == http.MethodPost || f.Page() == "" {
+		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: move})
+		return false
+	}
+	http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
+	return false
+}
+
 // clientAddr is the client's address: the one the request log worked out
 // (behind trusted proxies, from X-Forwarded-For), else the connection's.
 func clientAddr(r *http.Request) string {
@@ -167,27 +185,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, err)
 		return
 	}
-	if r.Method == http.MethodPost && f.State() != flow.StateLogin {
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "sign in"})
+	if !h.atStep(w, r, f, flow.StateLogin, "sign in") {
 		return
 	}
-	switch f.State() {
-	case flow.StateLogin:
-	case flow.StateSecondFactor:
-		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
-	case flow.StateConsent:
-		http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
-	default:
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "sign in"})
-		return
-	}
-	details, err := h.provider(f).FlowDetails(ctx, f)
-	if err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
+	details := f.Details()
 	view := page.LoginView{FlowID: f.ID, ClientName: details.ClientName, Username: details.LoginHint}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
@@ -308,7 +309,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 			return true, 0
 		}
 		h.Logger.InfoContext(ctx, "password accepted; second factor next", "account_id", acct.ID, "client_id", f.ClientID)
-		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
 		return true, 0
 	}
 
@@ -350,7 +351,7 @@ func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f 
 		return
 	}
 	if need {
-		http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+		http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
 		return
 	}
 	f, err = h.Flows.Move(ctx, f.ID, (*flow.Flow).Allow)
@@ -379,31 +380,14 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, err)
 		return
 	}
-	if r.Method == http.MethodPost && f.State() != flow.StateConsent {
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "consent"})
-		return
-	}
-	switch f.State() {
-	case flow.StateLogin:
-		http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
-	case flow.StateSecondFactor:
-		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
-	}
-	if f.State() != flow.StateConsent {
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "consent"})
+	if !h.atStep(w, r, f, flow.StateConsent, "consent") {
 		return
 	}
 	if err := h.holdsFlowSession(r, f); err != nil {
 		h.fail(w, r, f, err)
 		return
 	}
-	details, err := h.provider(f).FlowDetails(ctx, f)
-	if err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
+	details := f.Details()
 	if r.Method == http.MethodPost {
 		h.postConsent(w, r, f, details)
 		return

@@ -33,22 +33,7 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 		h.fail(w, r, f, err)
 		return nil, d, acct, true
 	}
-	// A form posted for a step the flow has left (an older tab) is refused,
-	// not forwarded: only a GET follows the flow to where it is now.
-	if r.Method == http.MethodPost && f.State() != flow.StateSecondFactor {
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "prove a second factor"})
-		return nil, d, acct, true
-	}
-	switch f.State() {
-	case flow.StateSecondFactor:
-	case flow.StateLogin:
-		http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return nil, d, acct, true
-	case flow.StateConsent:
-		http.Redirect(w, r, "/consent?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return nil, d, acct, true
-	default:
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "prove a second factor"})
+	if !h.atStep(w, r, f, flow.StateSecondFactor, "prove a second factor") {
 		return nil, d, acct, true
 	}
 	// A step-up must also hold the session it raises. The form's token is
@@ -60,10 +45,7 @@ func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *f
 			return nil, d, acct, true
 		}
 	}
-	if d, err = h.provider(f).FlowDetails(ctx, f); err != nil {
-		h.fail(w, r, f, err)
-		return nil, d, acct, true
-	}
+	d = f.Details()
 	if acct, err = h.Accounts.Store.GetAccount(ctx, f.AccountID); err != nil || acct.Disabled() {
 		if err == nil {
 			err = page.FlowExpired(errors.New("account disabled during sign-in"))
@@ -383,10 +365,5 @@ func (h *Handler) continueFlow(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, err)
 		return
 	}
-	d, err := h.provider(f).FlowDetails(ctx, f)
-	if err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	h.afterAuthentication(w, r, f, d)
+	h.afterAuthentication(w, r, f, f.Details())
 }

@@ -145,7 +145,7 @@ func newHandler(ctx context.Context, issuer string, db database, ring *seal.Ring
 	}
 	secure := strings.HasPrefix(issuer, "https://")
 	sessions := &accounts.Sessions{Store: db}
-	flows := &flow.Service{Store: db}
+	flows := &flow.Service{Store: db, Ring: ring}
 	consents := &consent.Service{Store: db, Grants: db}
 	factors := &mfa.Service{Store: db, Ring: ring, RecoveryKey: recoveryKey}
 
