@@ -477,8 +477,8 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 	case errors.Is(err, errConsentGone):
 		h.consentAgain(w, r, ar, p, auth, lang)
 		return
-	case err != nil && !errors.As(err, new(*fosite.RFC6749Error)):
-		err = fosite.ErrServerError.WithWrap(fmt.Errorf("%w: %w", errStorage, err)).WithDebug(err.Error())
+	case err != nil:
+		err = storageFailure(err) // the transaction's own reads and writes
 	}
 	if err != nil {
 		h.authorizeError(w, r, ar, err)

@@ -3,7 +3,6 @@ package oauth
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,26 +13,12 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/propusk/propusk/clients"
-	"github.com/propusk/propusk/store"
 )
 
 // The back channel is what clients call directly: the token, PAR,
 // introspection and revocation endpoints. They share the request checks
 // fosite leaves out and one way of answering an error (RFC 6749 §5.2),
 // in this file.
-
-// retryAfter is the Retry-After of a 503: seconds, long enough for a
-// database fail-over to be noticed, short enough not to stall a login.
-const retryAfter = "5"
-
-// writeUnavailable answers 503 temporarily_unavailable with Retry-After,
-// for the endpoints that write their own JSON (userinfo, JWKS): a database
-// outage must never look like an answer about the token.
-func writeUnavailable(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", retryAfter)
-	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable",
-		"error_description": "The provider is temporarily unavailable; try again."})
-}
 
 // checkForm refuses what RFC 6749 forbids in any back-channel request and
 // fosite lets through. It parses the body the way fosite does.
@@ -233,101 +218,4 @@ var assertionAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512
 // the client's registered method; introspection needs it directly.
 type clientAuthenticator interface {
 	AuthenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error)
-}
-
-// backChannelError normalises err to what RFC 6749 §5.2 (and RFC 7009,
-// 7662 and 9126, which refer to it) lets a client see:
-//
-//   - A database failure is 503 temporarily_unavailable with Retry-After,
-//     whatever fosite folded it into: a client must not be told its
-//     credentials or its grant are bad (and drop them) because a node lost
-//     its database.
-//   - fosite's own codes (jti_known, request_unauthorized,
-//     scope_not_granted …) become the RFC code they stand for.
-//   - invalid_client is 401 with a Basic challenge when the client sent an
-//     Authorization header (§5.2 asks for the challenge of the scheme it
-//     used) or no credentials at all; a client that authenticated in the
-//     body or with an assertion gets 400 and no challenge — no HTTP
-//     scheme was used, and a Basic challenge makes libraries such as
-//     openid-client report the challenge instead of the OAuth error.
-//   - Everything else a client did wrong is 400.
-func backChannelError(r *http.Request, err error) *fosite.RFC6749Error {
-	// store.ErrConflict: a lock held past its timeout (fositeErr made it
-	// fosite's ErrSerializationFailure, whose code "error" would otherwise
-	// read as ErrUnknownRequest's and become a 500).
-	if errors.Is(err, errStorage) || errors.Is(err, store.ErrConflict) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
-		return fosite.ErrTemporarilyUnavailable.WithHint("The provider is temporarily unavailable; try again.").WithWrap(err)
-	}
-	rfc := fosite.ErrorToRFC6749Error(err)
-	as := func(e *fosite.RFC6749Error) *fosite.RFC6749Error {
-		out := e.WithWrap(err).WithDebug(rfc.DebugField)
-		if rfc.HintField != "" {
-			out = out.WithHint(rfc.HintField)
-		}
-		return out
-	}
-	switch rfc.ErrorField {
-	case fosite.ErrJTIKnown.ErrorField:
-		// A replayed client assertion is a failed client authentication
-		// (RFC 7523 §3.2), like any wrong credential.
-		rfc = as(fosite.ErrInvalidClient)
-	case fosite.ErrRequestUnauthorized.ErrorField:
-		rfc = as(fosite.ErrInvalidClient)
-	case fosite.ErrScopeNotGranted.ErrorField, fosite.ErrTokenExpired.ErrorField, fosite.ErrTokenSignatureMismatch.ErrorField,
-		fosite.ErrTokenClaim.ErrorField, fosite.ErrInactiveToken.ErrorField, fosite.ErrNotFound.ErrorField:
-		rfc = as(fosite.ErrInvalidGrant)
-	case fosite.ErrInsufficientEntropy.ErrorField, fosite.ErrInvalidState.ErrorField, fosite.ErrUnsupportedResponseMode.ErrorField:
-		rfc = as(fosite.ErrInvalidRequest)
-	case fosite.ErrMisconfiguration.ErrorField, fosite.ErrUnknownRequest.ErrorField:
-		rfc = as(fosite.ErrServerError)
-	}
-	out := *rfc
-	switch {
-	case out.ErrorField == fosite.ErrInvalidClient.ErrorField && challenged(r):
-		out.CodeField = http.StatusUnauthorized
-	case out.CodeField >= http.StatusInternalServerError:
-	default:
-		out.CodeField = http.StatusBadRequest
-	}
-	return &out
-}
-
-// challenged reports whether a failed client authentication earns a Basic
-// challenge: the client used the Authorization header, or sent no client
-// credentials at all (then the challenge says which scheme to use).
-func challenged(r *http.Request) bool {
-	if r.Header.Get("Authorization") != "" {
-		return true
-	}
-	return r.PostForm.Get("client_secret") == "" && r.PostForm.Get("client_assertion") == "" &&
-		r.PostForm.Get("client_assertion_type") == ""
-}
-
-// writeBackChannelError logs and writes an error of a back-channel
-// endpoint as RFC 6749 §5.2 JSON.
-func (h *Handler) writeBackChannelError(w http.ResponseWriter, r *http.Request, msg string, err error) {
-	rfc := backChannelError(r, err)
-	switch rfc.CodeField {
-	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Basic realm="propusk", charset="UTF-8"`)
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	h.logOAuthError(r, msg, rfc)
-	h.provider.WriteAccessError(r.Context(), w, nil, rfc)
-}
-
-func (h *Handler) logOAuthError(r *http.Request, msg string, rfc *fosite.RFC6749Error) {
-	level := slog.LevelInfo
-	if rfc.CodeField >= 500 {
-		level = slog.LevelError
-	}
-	h.Logger.Log(r.Context(), level, msg, "error", rfc.ErrorField, "hint", rfc.HintField, "debug", rfc.DebugField, "cause", errString(rfc.Cause()))
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

@@ -1,13 +1,11 @@
 package oauth
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/ory/fosite"
 
-	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/web/page"
 )
 
@@ -46,41 +44,4 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, ar fosite.Auth
 	}
 	target.RawQuery = q.Encode()
 	http.Redirect(w, r, target.String(), http.StatusSeeOther)
-}
-
-// authorizeError answers a failed authorization request. When fosite has
-// validated the redirect URI against the client, the error goes back to
-// the client; otherwise (unknown client, unregistered redirect URI) the
-// person sees an error page and is never redirected: redirecting to an
-// unchecked URI would make Propusk an open redirector.
-func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
-	rfc := fosite.ErrorToRFC6749Error(err)
-	if errors.Is(err, errStorage) || errors.Is(err, store.ErrConflict) {
-		// The database failed or is busy (a lock past its timeout):
-		// "try again" (RFC 6749 §4.1.2.1), as the back channel says it
-		// (backChannelError), not server_error, the redirect's 500.
-		rfc = fosite.ErrTemporarilyUnavailable.WithHint("The provider is temporarily unavailable; try again.").WithWrap(err).WithDebug(rfc.DebugField)
-	}
-	h.logOAuthError(r, "authorization refused", rfc)
-	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
-		if rfc.CodeField >= http.StatusInternalServerError {
-			// Propusk's own failure (a database gone away), not the
-			// request's: "try again", not "bad request".
-			h.pageError(w, r, page.Unavailable(err))
-			return
-		}
-		h.pageError(w, r, page.BadRequest(err))
-		return
-	}
-	params := url.Values{"error": {rfc.ErrorField}}
-	if d := rfc.GetDescription(); d != "" {
-		params.Set("error_description", d)
-	}
-	h.respond(w, r, ar, params)
-}
-
-// pageError shows a localized error page with a reference that is also
-// logged.
-func (h *Handler) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	h.Pages.Error(w, r, page.ChooseLanguage(r, r.URL.Query().Get("ui_locales")), h.Logger, err)
 }

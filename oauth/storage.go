@@ -233,28 +233,6 @@ func (s *Storage) open(ctx context.Context, r store.OAuthRecord, sess fosite.Ses
 	return ar, nil
 }
 
-// fositeErr is the one place that maps store errors to fosite's storage
-// contract: not found becomes fosite.ErrNotFound, a lost race
-// fosite.ErrSerializationFailure; anything else is marked errStorage and
-// passes on for fosite to answer server_error.
-func fositeErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %w", fosite.ErrNotFound, err)
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrAlreadyExists):
-		return fmt.Errorf("%w: %w", fosite.ErrSerializationFailure, err)
-	}
-	return fmt.Errorf("%w: %w", errStorage, err)
-}
-
-// errStorage marks a failure of the database itself. fosite folds some of
-// them into protocol errors (a client it cannot load becomes
-// invalid_client); the pages look for this mark to say "try again" instead
-// of "bad request".
-var errStorage = errors.New("storage unavailable")
-
 // DefaultClientCacheTTL bounds how long a node serves a client from memory.
 // Every token, introspection and revocation request reads its client, most
 // of them twice (to authenticate it and to rebuild the stored request);

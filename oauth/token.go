@@ -3,7 +3,6 @@ package oauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -72,7 +71,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) personActive(ctx context.Context, ar fosite.AccessRequester) error {
 	acct, err := h.Accounts.GetAccount(ctx, ar.GetSession().GetSubject())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: %w", errStorage, err)
+		return storageFailure(err)
 	}
 	if err == nil && !acct.Disabled() {
 		return nil

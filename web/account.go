@@ -65,10 +65,10 @@ const accountCSRFCookie = "propusk_account"
 
 // mountAccount registers the account page and its forms.
 func (h *Handler) mountAccount(r *mux.Router) {
-	r.HandleFunc("/account", h.account).Methods(http.MethodGet)
-	r.HandleFunc("/account/reauth", h.accountReauth).Methods(http.MethodGet)
-	post := func(path string, fn http.HandlerFunc) {
-		r.Handle(path, page.CrossOrigin(fn)).Methods(http.MethodPost)
+	r.Handle("/account", h.page(h.account)).Methods(http.MethodGet)
+	r.Handle("/account/reauth", h.page(h.accountReauth)).Methods(http.MethodGet)
+	post := func(path string, fn func(http.ResponseWriter, *http.Request) error) {
+		r.Handle(path, page.CrossOrigin(h.page(fn))).Methods(http.MethodPost)
 	}
 	// The forms' addresses answer a GET (a language switch from a page a
 	// form returned, a reload) with the account page.
@@ -114,13 +114,13 @@ func (h *Handler) signedIn(r *http.Request) (store.BrowserSession, store.Account
 }
 
 // signIn sends the person through a local flow and back to returnTo.
-func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, returnTo string) {
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, returnTo string) error {
 	f, _, err := h.Flows.StartLocal(r.Context(), returnTo, page.ChooseLanguage(r, "").String())
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
-	http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+	http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
+	return nil
 }
 
 func (h *Handler) fresh(bs store.BrowserSession) bool {
@@ -154,32 +154,29 @@ func (h *Handler) accountTokenMatches(r *http.Request) bool {
 // accountPost runs the checks every account form shares: signed in (else
 // sign in and come back to the page), the form's token (else the account
 // page again, with a notice and the name typed), and, when sensitive, a
-// recent sign-in (else sign in again).
-func (h *Handler) accountPost(w http.ResponseWriter, r *http.Request, sensitive bool) (store.BrowserSession, store.Account, bool) {
+// recent sign-in (else sign in again). ok is false when it has answered
+// (err is then what the answer failed on, if anything).
+func (h *Handler) accountPost(w http.ResponseWriter, r *http.Request, sensitive bool) (bs store.BrowserSession, acct store.Account, ok bool, err error) {
 	return h.accountPostOr(w, r, sensitive, nil)
 }
 
 // accountPostOr is accountPost with stale, when not nil, answering a form
 // with an out-of-date token instead of the account page.
-func (h *Handler) accountPostOr(w http.ResponseWriter, r *http.Request, sensitive bool, stale func(store.BrowserSession, store.Account)) (store.BrowserSession, store.Account, bool) {
-	bs, acct, ok, err := h.signedIn(r)
+func (h *Handler) accountPostOr(w http.ResponseWriter, r *http.Request, sensitive bool, stale func(store.BrowserSession, store.Account) error) (bs store.BrowserSession, acct store.Account, ok bool, err error) {
+	bs, acct, ok, err = h.signedIn(r)
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return bs, acct, false
+		return bs, acct, false, err
 	}
 	if !ok {
-		h.signIn(w, r, "/account")
-		return bs, acct, false
+		return bs, acct, false, h.signIn(w, r, "/account")
 	}
 	if !h.accountTokenMatches(r) {
 		h.Logger.InfoContext(r.Context(), "account form with an out-of-date token", "account_id", acct.ID, "path", r.URL.Path)
 		if stale != nil {
-			stale(bs, acct)
-		} else {
-			view := page.AccountView{ErrorKey: "account.error.stale", AuthenticatorName: r.PostFormValue("name")}
-			h.renderAccount(w, r, bs, acct, view, http.StatusForbidden)
+			return bs, acct, false, stale(bs, acct)
 		}
-		return bs, acct, false
+		view := page.AccountView{ErrorKey: "account.error.stale", AuthenticatorName: r.PostFormValue("name")}
+		return bs, acct, false, h.renderAccount(w, r, bs, acct, view, http.StatusForbidden)
 	}
 	if sensitive {
 		// Recent, and with the code for an account that has an
@@ -187,15 +184,13 @@ func (h *Handler) accountPostOr(w http.ResponseWriter, r *http.Request, sensitiv
 		// was added must not be enough to add or remove one.
 		enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID)
 		if err != nil {
-			h.fail(w, r, nil, err)
-			return bs, acct, false
+			return bs, acct, false, err
 		}
 		if !h.fresh(bs) || (enrolled && !slices.Contains(bs.AMR, "otp")) {
-			h.signIn(w, r, "/account")
-			return bs, acct, false
+			return bs, acct, false, h.signIn(w, r, "/account")
 		}
 	}
-	return bs, acct, true
+	return bs, acct, true, nil
 }
 
 func (h *Handler) accountMeta(r *http.Request, acct store.Account) mfa.Meta {
@@ -204,15 +199,13 @@ func (h *Handler) accountMeta(r *http.Request, acct store.Account) mfa.Meta {
 
 // account shows the account page, or sends a signed-out person to sign in
 // and back.
-func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) account(w http.ResponseWriter, r *http.Request) error {
 	bs, acct, ok, err := h.signedIn(r)
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	if !ok {
-		h.signIn(w, r, "/account")
-		return
+		return h.signIn(w, r, "/account")
 	}
 	view := page.AccountView{}
 	switch n := r.URL.Query().Get("notice"); n {
@@ -225,14 +218,13 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 		// an old one, says nothing: a generic "withdrawn" would be as false.
 		named, err := h.withdrawnNotice(r.Context(), acct.ID, r.URL.Query().Get("client"))
 		if err != nil {
-			h.fail(w, r, nil, err)
-			return
+			return err
 		}
 		if named != "" {
 			view.NoticeKey, view.NoticeArg = "account.notice.withdrawn", named
 		}
 	}
-	h.renderAccount(w, r, bs, acct, view, http.StatusOK)
+	return h.renderAccount(w, r, bs, acct, view, http.StatusOK)
 }
 
 // withdrawnNoticeFor is how long after a withdrawal the account page's
@@ -264,12 +256,11 @@ func (h *Handler) withdrawnNotice(ctx context.Context, accountID, clientID strin
 	return c.Name, nil
 }
 
-func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store.BrowserSession, acct store.Account, view page.AccountView, status int) {
+func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store.BrowserSession, acct store.Account, view page.AccountView, status int) error {
 	ctx := r.Context()
 	auths, err := h.MFA.List(ctx, acct.ID)
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	for _, a := range auths {
 		if a.ConfirmedAt.IsZero() {
@@ -282,12 +273,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store
 		view.Authenticators = append(view.Authenticators, av)
 	}
 	if view.RecoveryCodesLeft, err = h.MFA.RecoveryCodesLeft(ctx, acct.ID); err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	if view.Services, err = h.allowedServices(ctx, acct.ID); err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	view.Username = acct.Username
 	view.Name = strings.TrimSpace(acct.GivenName + " " + acct.FamilyName)
@@ -296,6 +285,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, bs store
 	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), page.AccountPage, view); err != nil {
 		h.Logger.ErrorContext(ctx, "render account page", "err", err)
 	}
+	return nil
 }
 
 // allowedServices lists the person's remembered consents with the
@@ -351,95 +341,88 @@ func accountLanguage(r *http.Request, acct store.Account) language.Tag {
 
 // accountReauth signs the person in again (a fresh sign-in for a
 // sensitive change) and comes back to the page.
-func (h *Handler) accountReauth(w http.ResponseWriter, r *http.Request) {
-	h.signIn(w, r, "/account")
+func (h *Handler) accountReauth(w http.ResponseWriter, r *http.Request) error {
+	return h.signIn(w, r, "/account")
 }
 
 // accountAdd begins adding an authenticator app.
-func (h *Handler) accountAdd(w http.ResponseWriter, r *http.Request) {
-	bs, acct, ok := h.accountPost(w, r, true)
+func (h *Handler) accountAdd(w http.ResponseWriter, r *http.Request) error {
+	bs, acct, ok, err := h.accountPost(w, r, true)
 	if !ok {
-		return
+		return err
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if len([]rune(name)) > 64 {
-		h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.name", AuthenticatorName: name}, http.StatusBadRequest)
-		return
+		return h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.name", AuthenticatorName: name}, http.StatusBadRequest)
 	}
 	enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID)
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	// A second app needs the first proven: the fresh sign-in of an
 	// enrolled account included its code.
 	en, err := h.MFA.Begin(r.Context(), acct.ID, acct.Username, name, enrolled, h.accountMeta(r, acct))
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
-	h.renderAccountEnrol(w, r, acct, en, "", http.StatusOK)
+	return h.renderAccountEnrol(w, r, acct, en, "", http.StatusOK)
 }
 
-func (h *Handler) renderAccountEnrol(w http.ResponseWriter, r *http.Request, acct store.Account, en mfa.Enrolment, errorKey string, status int) {
+func (h *Handler) renderAccountEnrol(w http.ResponseWriter, r *http.Request, acct store.Account, en mfa.Enrolment, errorKey string, status int) error {
 	view := page.EnrolView{Action: "/account/authenticators/confirm", CSRFToken: h.accountToken(w, r), Username: acct.Username, ErrorKey: errorKey}
 	withEnrolment(&view, en)
 	if err := h.Pages.Render(w, r, status, accountLanguage(r, acct), page.EnrolPage, view); err != nil {
 		h.Logger.ErrorContext(r.Context(), "render enrolment page", "err", err)
 	}
+	return nil
 }
 
 // accountConfirm finishes adding an authenticator with its first code.
-func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	// An out-of-date form shows the same enrolment again: the entry the
 	// person made in the app still works.
-	_, acct, ok := h.accountPostOr(w, r, true, func(bs store.BrowserSession, acct store.Account) {
+	_, acct, ok, err := h.accountPostOr(w, r, true, func(bs store.BrowserSession, acct store.Account) error {
 		en, err := h.MFA.Reshow(ctx, acct.ID, r.PostFormValue("enrolment"), acct.Username)
 		if err != nil {
-			h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.stale"}, http.StatusForbidden)
-			return
+			return h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.stale"}, http.StatusForbidden)
 		}
-		h.renderAccountEnrol(w, r, acct, en, "mfa.error.stale", http.StatusForbidden)
+		return h.renderAccountEnrol(w, r, acct, en, "mfa.error.stale", http.StatusForbidden)
 	})
 	if !ok {
-		return
+		return err
 	}
 	enrolled, err := h.MFA.Enrolled(ctx, acct.ID)
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	id := r.PostFormValue("enrolment")
 	err = h.MFA.Confirm(ctx, acct.ID, id, r.PostFormValue("code"), enrolled, h.accountMeta(r, acct))
 	if err == nil {
 		if enrolled {
 			http.Redirect(w, r, "/account?notice=added", http.StatusSeeOther)
-			return
+			return nil
 		}
 		codes, err := h.MFA.NewRecoveryCodes(ctx, acct.ID, h.accountMeta(r, acct))
 		if err != nil {
-			h.fail(w, r, nil, err)
-			return
+			return err
 		}
 		h.renderCodes(w, r, acct, codes, "added")
-		return
+		return nil
 	}
 	if errors.Is(err, mfa.ErrEnrolmentDone) || errors.Is(err, mfa.ErrNoAuthenticator) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
-		return
+		return nil
 	}
 	key, _, status, known := mfaError(err, h.now())
 	if !known {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	en, rerr := h.MFA.Reshow(ctx, acct.ID, id, acct.Username)
 	if rerr != nil {
-		h.fail(w, r, nil, rerr)
-		return
+		return rerr
 	}
-	h.renderAccountEnrol(w, r, acct, en, key, status)
+	return h.renderAccountEnrol(w, r, acct, en, key, status)
 }
 
 func (h *Handler) renderCodes(w http.ResponseWriter, r *http.Request, acct store.Account, codes []string, notice string) {
@@ -450,55 +433,53 @@ func (h *Handler) renderCodes(w http.ResponseWriter, r *http.Request, acct store
 }
 
 // accountRemove removes one authenticator app.
-func (h *Handler) accountRemove(w http.ResponseWriter, r *http.Request) {
-	_, acct, ok := h.accountPost(w, r, true)
+func (h *Handler) accountRemove(w http.ResponseWriter, r *http.Request) error {
+	_, acct, ok, err := h.accountPost(w, r, true)
 	if !ok {
-		return
+		return err
 	}
-	err := h.MFA.Remove(r.Context(), acct.ID, r.PostFormValue("authenticator"), h.accountMeta(r, acct))
+	err = h.MFA.Remove(r.Context(), acct.ID, r.PostFormValue("authenticator"), h.accountMeta(r, acct))
 	if err != nil && !errors.Is(err, mfa.ErrNoAuthenticator) {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/account?notice=removed", http.StatusSeeOther)
+	return nil
 }
 
 // accountRecoveryCodes makes a new set of recovery codes; the old set
 // stops working at once.
-func (h *Handler) accountRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	_, acct, ok := h.accountPost(w, r, true)
+func (h *Handler) accountRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
+	_, acct, ok, err := h.accountPost(w, r, true)
 	if !ok {
-		return
+		return err
 	}
 	if enrolled, err := h.MFA.Enrolled(r.Context(), acct.ID); err != nil || !enrolled {
 		if err == nil {
 			err = page.BadRequest(errors.New("recovery codes without an authenticator"))
 		}
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	codes, err := h.MFA.NewRecoveryCodes(r.Context(), acct.ID, h.accountMeta(r, acct))
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	h.renderCodes(w, r, acct, codes, "codes_created")
+	return nil
 }
 
 // accountPassword changes the password: the current one again, and a new
 // one that follows the rules.
-func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
-	bs, acct, ok := h.accountPost(w, r, true)
+func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) error {
+	bs, acct, ok, err := h.accountPost(w, r, true)
 	if !ok {
-		return
+		return err
 	}
 	ctx := r.Context()
 	// The current password is guessed under the sign-in's limits: a stolen
 	// session must not become an unthrottled password oracle.
 	turn, err := h.reserveSignIn(r, acct.Username, clientAddr(r))
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	if turn.Wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
@@ -506,16 +487,13 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 		if turn.Locked { // waiting "a little" would not help
 			key = "account.error.password_locked"
 		}
-		h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: key}, http.StatusTooManyRequests)
-		return
+		return h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: key}, http.StatusTooManyRequests)
 	}
 	if _, err := h.Accounts.Authenticate(ctx, acct.Username, r.PostFormValue("current_password")); err != nil {
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
-			h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.password_wrong"}, http.StatusUnauthorized)
-			return
+			return h.renderAccount(w, r, bs, acct, page.AccountView{ErrorKey: "account.error.password_wrong"}, http.StatusUnauthorized)
 		}
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	if err := h.Throttle.Succeeded(ctx, turn); err != nil {
 		h.Logger.ErrorContext(ctx, "reset sign-in counter", "err", err)
@@ -529,18 +507,15 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 				view.PasswordProblems = append(view.PasswordProblems, "password."+p.Code)
 			}
 		}
-		h.renderAccount(w, r, bs, acct, view, http.StatusBadRequest)
-		return
+		return h.renderAccount(w, r, bs, acct, view, http.StatusBadRequest)
 	}
 	if err := h.Accounts.SetPassword(ctx, acct.ID, next); err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	// Sign-ins made with the old password elsewhere end; this one stays.
 	ended, err := h.Sessions.EndOthers(ctx, acct.ID, bs.ID)
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	// The new password ended every device token (they are signed over the
 	// hash); this browser, signed in a moment ago and with the password
@@ -548,12 +523,12 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 	// the limit would keep its owner out of it.
 	changed, err := h.Accounts.Store.GetAccount(ctx, acct.ID)
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	h.rememberDevice(w, r, changed, acct)
 	h.Logger.InfoContext(ctx, "password changed", "account_id", acct.ID, "other_sessions_ended", ended)
 	http.Redirect(w, r, "/account?notice=password_changed", http.StatusSeeOther)
+	return nil
 }
 
 // accountWithdraw withdraws a remembered consent: the service's tokens
@@ -561,23 +536,23 @@ func (h *Handler) accountPassword(w http.ResponseWriter, r *http.Request) {
 // takes access away, so a session of any age may do it (a person at a
 // shared computer must be able to cut a service off without the password
 // or the phone); the form token still stops another site from doing it.
-func (h *Handler) accountWithdraw(w http.ResponseWriter, r *http.Request) {
-	_, acct, ok := h.accountPost(w, r, false)
+func (h *Handler) accountWithdraw(w http.ResponseWriter, r *http.Request) error {
+	_, acct, ok, err := h.accountPost(w, r, false)
 	if !ok {
-		return
+		return err
 	}
 	ctx := r.Context()
 	id := r.PostFormValue("client")
-	err := h.Consents.Withdraw(ctx, acct.ID, id, clientAddr(r))
+	err = h.Consents.Withdraw(ctx, acct.ID, id, clientAddr(r))
 	if errors.Is(err, consent.ErrNotGiven) {
 		// Withdrawn already (another tab): the page shows what is left.
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
-		return
+		return nil
 	}
 	if err != nil {
-		h.fail(w, r, nil, err)
-		return
+		return err
 	}
 	h.Logger.InfoContext(ctx, "consent withdrawn", "account_id", acct.ID, "client_id", id)
 	http.Redirect(w, r, "/account?notice=withdrawn&client="+url.QueryEscape(id), http.StatusSeeOther)
+	return nil
 }

@@ -45,7 +45,7 @@ func (h *Handler) binding(r *http.Request, f *flow.Flow) string {
 // sameBrowser refuses a request for a flow from another browser than the
 // one it is bound to. A flow bound to none yet may be shown (the showing
 // binds it) but takes no post: no page of it was ever shown, so no form of
-// it can be genuine. The error is flow.ErrOtherBrowser; h.fail answers it
+// it can be genuine. The error is flow.ErrOtherBrowser; showError answers it
 // with a page to start again.
 func (h *Handler) sameBrowser(r *http.Request, f *flow.Flow) error {
 	if h.binding(r, f) != "" || (f.BrowserHash == nil && r.Method == http.MethodGet) {

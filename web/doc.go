@@ -15,7 +15,10 @@
 // every POST handler.
 //
 // The pages of a flow are flows.go and secondfactor.go, the account page
-// account.go; the relying party's side of a flow is behind the Provider
-// interface, which package oauth implements with the plain types of package
-// flow (flow.Details, flow.Consent), so oauth does not import web.
+// account.go. Handlers return their failures, and errors.go turns each
+// into what the person sees, in one place. A page reads what it shows of a
+// flow's request from the flow (flow.Flow.Details, recorded once at the
+// authorization endpoint); the relying party's side of a flow is behind the
+// Provider interface, which package oauth implements with the plain types
+// of package flow, so oauth does not import web.
 package web

@@ -65,12 +65,12 @@ type Handler struct {
 
 // Mount registers the pages.
 func (h *Handler) Mount(r *mux.Router) {
-	r.Handle("/login", page.CrossOrigin(http.HandlerFunc(h.login))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/consent", page.CrossOrigin(http.HandlerFunc(h.consent))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login/otp", page.CrossOrigin(http.HandlerFunc(h.otp))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login/recovery", page.CrossOrigin(http.HandlerFunc(h.recovery))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login/enrol", page.CrossOrigin(http.HandlerFunc(h.enrol))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login/continue", http.HandlerFunc(h.continueFlow)).Methods(http.MethodGet)
+	r.Handle(flow.PageLogin, page.CrossOrigin(h.step(flow.StateLogin, "sign in", h.login))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(flow.PageConsent, page.CrossOrigin(h.step(flow.StateConsent, "consent", h.consent))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(flow.PageSecondFactor, page.CrossOrigin(h.secondFactorStep(h.otp))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/recovery", page.CrossOrigin(h.secondFactorStep(h.recovery))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/enrol", page.CrossOrigin(h.secondFactorStep(h.enrol))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login/continue", h.flowPage(h.continueFlow)).Methods(http.MethodGet)
 	r.Handle("/lang", page.LanguageSwitch{Secure: h.SecureCookies, OnSwitch: h.switchFlowLanguage}).Methods(http.MethodGet)
 	r.PathPrefix("/static/").Handler(page.StaticHandler()).Methods(http.MethodGet, http.MethodHead)
 	h.mountAccount(r)
@@ -123,40 +123,52 @@ func (h *Handler) switchFlowLanguage(r *http.Request, tag language.Tag, returnPa
 	}
 }
 
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow.Flow, err error) {
-	var pe *page.PageError
-	switch {
-	case errors.As(err, &pe):
-	case errors.Is(err, flow.ErrOtherBrowser):
-		h.otherBrowser(w, r, f, err)
-		return
-	case errors.Is(err, flow.ErrNotFound), errors.Is(err, flow.ErrExpired):
-		err = page.FlowExpired(err)
-	case errors.Is(err, flow.ErrCSRF):
-		err = page.CSRF(err)
-	case errors.As(err, new(*flow.IllegalMoveError)):
-		err = page.FlowExpired(err) // finished in another tab
-	default:
-		err = page.Unavailable(err)
+// page serves a page outside a flow (the account page): a failure it
+// returns is shown by showError.
+func (h *Handler) page(fn func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.showError(w, r, nil, err)
+		}
 	}
-	h.Pages.Error(w, r, h.lang(r, f), h.Logger, err)
 }
 
-// atStep reports whether the flow waits at the step this page serves
-// (state), having answered otherwise: a GET follows the flow to the page
+// flowPage serves a page of the flow the request names (?flow= or the
+// form's flow): fn gets the live flow; a flow that is unknown or expired,
+// and any failure fn returns, are shown by showError.
+func (h *Handler) flowPage(fn func(w http.ResponseWriter, r *http.Request, f *flow.Flow) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f, err := h.Flows.Get(r.Context(), r.FormValue("flow"))
+		if err != nil {
+			h.showError(w, r, nil, err)
+			return
+		}
+		if err := fn(w, r, f); err != nil {
+			h.showError(w, r, f, err)
+		}
+	}
+}
+
+// step serves the page of one step of a flow: only to the browser the
+// flow is bound to (sameBrowser), and only while the flow waits at that
+// step (state). A GET for a flow that has moved on follows it to the page
 // of the step it is at (flow.Flow.Page); a form posted for a step the flow
 // has left (an older tab) is refused, not forwarded, as is any request for
 // a final flow. move names the step in the refusal.
-func (h *Handler) atStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, state flow.State, move string) bool {
-	if f.State() == state {
-		return true
-	}
-	if r.Method == http.MethodPost || f.Page() == "" {
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: move})
-		return false
-	}
-	http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
-	return false
+func (h *Handler) step(state flow.State, move string, fn func(w http.ResponseWriter, r *http.Request, f *flow.Flow) error) http.HandlerFunc {
+	return h.flowPage(func(w http.ResponseWriter, r *http.Request, f *flow.Flow) error {
+		if err := h.sameBrowser(r, f); err != nil {
+			return err
+		}
+		if f.State() == state {
+			return fn(w, r, f)
+		}
+		if r.Method == http.MethodPost || f.Page() == "" {
+			return &flow.IllegalMoveError{From: f.State(), Move: move}
+		}
+		http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
+		return nil
+	})
 }
 
 // clientAddr is the client's address: the one the request log worked out
@@ -173,36 +185,18 @@ func clientAddr(r *http.Request) string {
 }
 
 // login shows and handles the sign-in form of a flow.
-func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id := r.FormValue("flow")
-	f, err := h.Flows.Get(ctx, id)
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return
-	}
-	if err := h.sameBrowser(r, f); err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	if !h.atStep(w, r, f, flow.StateLogin, "sign in") {
-		return
-	}
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, f *flow.Flow) error {
 	details := f.Details()
 	view := page.LoginView{FlowID: f.ID, ClientName: details.ClientName, Username: details.LoginHint}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
-		var done bool
-		done, status = h.postLogin(w, r, f, details, &view)
-		if done {
-			return
+		var again *formAgain
+		if err := h.postLogin(w, r, f, &view); !errors.As(err, &again) {
+			return err // answered, or failed
 		}
+		status = again.status
 	}
-	h.renderLogin(w, r, f, details, view, status)
-}
-
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, view page.LoginView, status int) {
-	h.renderStep(w, r, f, d, status, page.LoginPage, func(csrf string) any {
+	return h.renderStep(w, r, f, status, page.LoginPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -214,40 +208,38 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, f *flow.Fl
 // showing binds the flow to the browser. The page's form may answer with a
 // redirect to the relying party, so the CSP's form-action allows its
 // origin.
-func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, status int, name string, view func(csrf string) any) {
+func (h *Handler) renderStep(w http.ResponseWriter, r *http.Request, f *flow.Flow, status int, name string, view func(csrf string) any) error {
 	token, err := h.formToken(w, r, f)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
-	page.AllowFormAction(w, d.RedirectOrigin)
+	page.AllowFormAction(w, f.Details().RedirectOrigin)
 	if err := h.Pages.Render(w, r, status, h.lang(r, f), name, view(token)); err != nil {
 		h.Logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 	}
+	return nil
 }
 
-// postLogin checks the password. It returns done when it has answered
-// (redirect or error page); otherwise the login page is shown again with
-// the view it filled in.
-func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, view *page.LoginView) (bool, int) {
+// postLogin checks the password. It answers (a redirect) and returns nil,
+// or returns a *formAgain after filling in view, or a failure.
+func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow, view *page.LoginView) error {
 	ctx := r.Context()
 	if !h.formTokenMatches(r, f) {
 		// The page again with what was typed, not an error page: the
 		// person enters the password again and goes on.
 		view.Username, view.ErrorKey = r.PostFormValue("username"), "login.error.stale"
-		return false, http.StatusForbidden
+		return &formAgain{http.StatusForbidden}
 	}
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	view.Username = username
 	if username == "" || password == "" {
 		view.ErrorKey = "login.error.required"
-		return false, http.StatusBadRequest
+		return &formAgain{http.StatusBadRequest}
 	}
 	addr := clientAddr(r)
 	turn, err := h.reserveSignIn(r, username, addr)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return true, 0
+		return err
 	}
 	if turn.Wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(turn.Wait)))
@@ -257,17 +249,16 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		} else {
 			view.ErrorKey, view.WaitSeconds = "login.error.throttled", waitSeconds(turn.Wait)
 		}
-		return false, http.StatusTooManyRequests
+		return &formAgain{http.StatusTooManyRequests}
 	}
 	acct, err := h.Accounts.Authenticate(ctx, username, password)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		h.Logger.InfoContext(ctx, "sign-in failed", "client_id", f.ClientID, "remote_addr", addr)
 		view.ErrorKey = "login.error.invalid"
-		return false, http.StatusUnauthorized
+		return &formAgain{http.StatusUnauthorized}
 	}
 	if err != nil {
-		h.fail(w, r, f, err)
-		return true, 0
+		return err
 	}
 	if err := h.Throttle.Succeeded(ctx, turn); err != nil {
 		h.Logger.ErrorContext(ctx, "reset sign-in counter", "err", err)
@@ -276,27 +267,11 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 	// An account with an authenticator always proves it; one without is
 	// asked to set one up when the request needs it. The SSO session is
 	// made only once every factor is proven.
-	enrolled, err := h.MFA.Enrolled(ctx, acct.ID)
+	need, err := h.needsSecondFactor(ctx, f, acct)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return true, 0
+		return err
 	}
-	need := false
-	if !enrolled {
-		if need, err = h.provider(f).RequiresSecondFactor(ctx, f, acct.Assurance); err != nil {
-			h.fail(w, r, f, err)
-			return true, 0
-		}
-		if !need {
-			// After an administrator's reset the person sets up an app
-			// again at this sign-in.
-			if need, err = h.MFA.MustEnrol(ctx, acct.ID); err != nil {
-				h.fail(w, r, f, err)
-				return true, 0
-			}
-		}
-	}
-	if enrolled || need {
+	if need {
 		pwd := flow.Authentication{AccountID: acct.ID, AuthTime: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
 		// No SSO session until the second factor: the flow's browser
 		// binding keeps the rest of the sign-in to this browser, so a flow
@@ -305,26 +280,20 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 			return f.RequireSecondFactor(pwd)
 		})
 		if err != nil {
-			h.fail(w, r, f, err)
-			return true, 0
+			return err
 		}
 		h.Logger.InfoContext(ctx, "password accepted; second factor next", "account_id", acct.ID, "client_id", f.ClientID)
 		http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
-		return true, 0
+		return nil
 	}
 
 	// A new session at every login: a session cookie planted before it
 	// (session fixation) is worth nothing after.
-	if old, err := r.Cookie(h.SessionCookie); err == nil {
-		if err := h.Sessions.End(ctx, old.Value); err != nil {
-			h.Logger.WarnContext(ctx, "end previous session", "err", err)
-		}
-	}
+	h.endPreviousSession(r)
 	auth := accounts.Authentication{Time: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
 	cookie, bs, err := h.Sessions.Create(ctx, acct.ID, auth, r.UserAgent(), addr)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return true, 0
+		return err
 	}
 	h.setSessionCookie(w, cookie, bs)
 	h.rememberDevice(w, r, acct)
@@ -334,33 +303,56 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return f.Authenticate(flow.Authentication{AccountID: acct.ID, SessionID: bs.ID, AuthTime: auth.Time, AMR: auth.AMR, ACR: auth.ACR})
 	})
 	if err != nil {
-		h.fail(w, r, f, err)
-		return true, 0
+		return err
 	}
-	h.afterAuthentication(w, r, f, d)
-	return true, 0
+	return h.afterAuthentication(w, r, f)
+}
+
+// needsSecondFactor says whether a sign-in whose password was right goes
+// on to a second factor: always for an account with an authenticator; for
+// one without, when the request needs one (it is set up then) or an
+// administrator's reset asks for a new one.
+func (h *Handler) needsSecondFactor(ctx context.Context, f *flow.Flow, acct store.Account) (bool, error) {
+	enrolled, err := h.MFA.Enrolled(ctx, acct.ID)
+	if err != nil || enrolled {
+		return enrolled, err
+	}
+	need, err := h.provider(f).RequiresSecondFactor(ctx, f, acct.Assurance)
+	if err != nil || need {
+		return need, err
+	}
+	return h.MFA.MustEnrol(ctx, acct.ID)
+}
+
+// endPreviousSession ends the session the browser held before this
+// sign-in, if any: a new session (and cookie) at every sign-in.
+func (h *Handler) endPreviousSession(r *http.Request) {
+	if old, err := r.Cookie(h.SessionCookie); err == nil {
+		if err := h.Sessions.End(r.Context(), old.Value); err != nil {
+			h.Logger.WarnContext(r.Context(), "end previous session", "err", err)
+		}
+	}
 }
 
 // afterAuthentication goes on to the consent page, or straight back to the
 // relying party when there is nothing to ask.
-func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details) {
+func (h *Handler) afterAuthentication(w http.ResponseWriter, r *http.Request, f *flow.Flow) error {
 	ctx := r.Context()
 	need, err := h.provider(f).NeedsConsent(ctx, f)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
 	if need {
 		http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	f, err = h.Flows.Move(ctx, f.ID, (*flow.Flow).Allow)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
-	page.AllowFormAction(w, d.RedirectOrigin)
+	page.AllowFormAction(w, f.Details().RedirectOrigin)
 	h.provider(f).FinishFlow(w, r, f, flow.ConsentOnRecord)
+	return nil
 }
 
 func (h *Handler) setSessionCookie(w http.ResponseWriter, value string, bs store.BrowserSession) {
@@ -373,32 +365,21 @@ func (h *Handler) setSessionCookie(w http.ResponseWriter, value string, bs store
 
 // consent shows and handles the consent form of a flow. Only the browser
 // that signed in may answer it.
-func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	f, err := h.Flows.Get(ctx, r.FormValue("flow"))
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return
-	}
-	if !h.atStep(w, r, f, flow.StateConsent, "consent") {
-		return
-	}
+func (h *Handler) consent(w http.ResponseWriter, r *http.Request, f *flow.Flow) error {
 	if err := h.holdsFlowSession(r, f); err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
-	details := f.Details()
 	if r.Method == http.MethodPost {
-		h.postConsent(w, r, f, details)
-		return
+		return h.postConsent(w, r, f)
 	}
-	h.showConsent(w, r, f, details, http.StatusOK, "")
+	return h.showConsent(w, r, f, http.StatusOK, "")
 }
 
 // showConsent renders the consent page of f; errorKey, when set, is a
 // notice above the question (a stale form, answered by asking again).
-func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, details flow.Details, status int, errorKey string) {
+func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, status int, errorKey string) error {
 	ctx := r.Context()
+	details := f.Details()
 	view := page.ConsentView{FlowID: f.ID, ClientName: details.ClientName, ShowRemember: !details.Public, ErrorKey: errorKey}
 	asked, before := details.Scopes, []string(nil)
 	if !details.Public {
@@ -406,8 +387,7 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 		// public client's earlier answers are never remembered.
 		allowed, missing, err := h.Consents.Split(ctx, f.AccountID, f.ClientID, details.Scopes)
 		if err != nil {
-			h.fail(w, r, f, err)
-			return
+			return err
 		}
 		if len(allowed) > 0 && len(missing) > 0 {
 			asked, before = missing, allowed
@@ -422,13 +402,13 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 	if acct, err := h.Accounts.Store.GetAccount(ctx, f.AccountID); err == nil {
 		view.AccountName = acct.Username
 	}
-	h.renderStep(w, r, f, details, status, page.ConsentPage, func(csrf string) any {
+	return h.renderStep(w, r, f, status, page.ConsentPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
 }
 
-func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details) {
+func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Flow) error {
 	ctx := r.Context()
 	allow := r.PostFormValue("decision") == "allow"
 	move := (*flow.Flow).Deny
@@ -438,19 +418,18 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 	if !h.formTokenMatches(r, f) {
 		// A form without the flow's token (tampered, or from a page of an
 		// older version) decides nothing: the question is asked again.
-		h.showConsent(w, r, f, d, http.StatusForbidden, "consent.error.stale")
-		return
+		return h.showConsent(w, r, f, http.StatusForbidden, "consent.error.stale")
 	}
 	f, err := h.Flows.Advance(ctx, f.ID, r.PostFormValue("csrf"), move)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
+	d := f.Details()
 	page.AllowFormAction(w, d.RedirectOrigin)
 	if !allow {
 		h.Logger.InfoContext(ctx, "consent denied", "account_id", f.AccountID, "client_id", f.ClientID)
 		h.provider(f).DenyFlow(w, r, f)
-		return
+		return nil
 	}
 	if r.PostFormValue("remember") == "1" && !d.Public {
 		if err := h.Consents.Remember(ctx, f.AccountID, f.ClientID, d.Scopes); err != nil {
@@ -459,4 +438,5 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 	}
 	h.Logger.InfoContext(ctx, "consent given", "account_id", f.AccountID, "client_id", f.ClientID, "scopes", d.Scopes)
 	h.provider(f).FinishFlow(w, r, f, flow.ConsentGivenNow)
+	return nil
 }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"time"
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/flow"
@@ -17,52 +15,32 @@ import (
 	"github.com/propusk/propusk/web/page"
 )
 
-// secondFactorFlow loads the flow of a second-factor page and checks it is
-// waiting for one, and that a step-up is answered by the browser whose
-// session it raises. done is true when it has answered.
-func (h *Handler) secondFactorFlow(w http.ResponseWriter, r *http.Request) (f *flow.Flow, d flow.Details, acct store.Account, done bool) {
-	ctx := r.Context()
-	f, err := h.Flows.Get(ctx, r.FormValue("flow"))
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return nil, d, acct, true
-	}
-	// After a password the flow's browser binding is what keeps the step
-	// to the browser that gave it.
-	if err := h.sameBrowser(r, f); err != nil {
-		h.fail(w, r, f, err)
-		return nil, d, acct, true
-	}
-	if !h.atStep(w, r, f, flow.StateSecondFactor, "prove a second factor") {
-		return nil, d, acct, true
-	}
-	// A step-up must also hold the session it raises. The form's token is
-	// checked by each page, which shows itself again when it is stale
-	// (errStaleForm).
-	if f.SessionID != "" {
-		if err := h.holdsFlowSession(r, f); err != nil {
-			h.fail(w, r, f, err)
-			return nil, d, acct, true
+// secondFactorStep serves a second-factor page (code, recovery code,
+// enrolment) of a flow waiting for one: a step-up must also come from the
+// browser holding the session it raises, and the account must still be
+// enabled. The form's token is checked by each page, which shows itself
+// again when it is stale (errStaleForm).
+func (h *Handler) secondFactorStep(fn func(w http.ResponseWriter, r *http.Request, f *flow.Flow, acct store.Account) error) http.HandlerFunc {
+	return h.step(flow.StateSecondFactor, "prove a second factor", func(w http.ResponseWriter, r *http.Request, f *flow.Flow) error {
+		if f.SessionID != "" {
+			if err := h.holdsFlowSession(r, f); err != nil {
+				return err
+			}
 		}
-	}
-	d = f.Details()
-	if acct, err = h.Accounts.Store.GetAccount(ctx, f.AccountID); err != nil || acct.Disabled() {
-		if err == nil {
+		acct, err := h.Accounts.Store.GetAccount(r.Context(), f.AccountID)
+		if err == nil && acct.Disabled() {
 			err = page.FlowExpired(errors.New("account disabled during sign-in"))
 		}
-		h.fail(w, r, f, err)
-		return nil, d, acct, true
-	}
-	return f, d, acct, false
+		if err != nil {
+			return err
+		}
+		return fn(w, r, f, acct)
+	})
 }
 
 func (h *Handler) meta(r *http.Request, f *flow.Flow) mfa.Meta {
 	return mfa.Meta{ClientID: f.ClientID, FlowID: f.ID, RemoteAddr: clientAddr(r)}
 }
-
-// errStaleForm is a second-factor form posted without the flow's token
-// (an old page, a tampered form): the page is shown again, nothing checked.
-var errStaleForm = errors.New("second-factor form without the flow's token")
 
 // verifyForm runs check when the posted form carries the flow's token.
 func (h *Handler) verifyForm(r *http.Request, f *flow.Flow, check func() error) error {
@@ -72,97 +50,52 @@ func (h *Handler) verifyForm(r *http.Request, f *flow.Flow, check func() error) 
 	return check()
 }
 
-// mfaError turns a second-factor error into a message key (and a wait
-// from now), the status to answer with, and whether it is one a person
-// can act on.
-func mfaError(err error, now time.Time) (key string, wait int, status int, ok bool) {
-	var le *mfa.LockedError
-	switch {
-	case errors.As(err, &le) && le.Hard:
-		return "mfa.error.locked_hard", 0, http.StatusForbidden, true
-	case errors.As(err, &le):
-		return "mfa.error.locked", waitSeconds(le.Until.Sub(now)), http.StatusTooManyRequests, true
-	case errors.Is(err, mfa.ErrMalformedCode):
-		return "mfa.error.malformed", 0, http.StatusBadRequest, true
-	case errors.Is(err, mfa.ErrWrongCode):
-		return "mfa.error.wrong", 0, http.StatusUnauthorized, true
-	case errors.Is(err, mfa.ErrReplayed):
-		return "mfa.error.replayed", 0, http.StatusUnauthorized, true
-	case errors.Is(err, mfa.ErrWrongRecoveryCode):
-		return "mfa.error.recovery_wrong", 0, http.StatusUnauthorized, true
-	case errors.Is(err, errStaleForm):
-		return "mfa.error.stale", 0, http.StatusForbidden, true
-	}
-	return "", 0, 0, false
-}
-
-// setRetryAfter tells a client when a throttled second-factor page (429)
-// may be tried again, as the sign-in page does.
-func setRetryAfter(w http.ResponseWriter, status, wait int) {
-	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", strconv.Itoa(wait))
-	}
-}
-
 // otp asks for and checks the code from the authenticator app.
-func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
-	f, d, acct, done := h.secondFactorFlow(w, r)
-	if done {
-		return
-	}
+func (h *Handler) otp(w http.ResponseWriter, r *http.Request, f *flow.Flow, acct store.Account) error {
 	ctx := r.Context()
 	enrolled, err := h.MFA.Enrolled(ctx, acct.ID)
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
 	if !enrolled {
-		http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
+		http.Redirect(w, r, enrolURL(f), http.StatusSeeOther)
+		return nil
 	}
-	view := page.SecondFactorView{FlowID: f.ID, ClientName: d.ClientName, StepUp: f.SessionID != ""}
+	view := page.SecondFactorView{FlowID: f.ID, ClientName: f.Details().ClientName, StepUp: f.SessionID != ""}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		err := h.verifyForm(r, f, func() error {
 			return h.MFA.Verify(ctx, acct.ID, r.PostFormValue("code"), h.meta(r, f))
 		})
 		if err == nil {
-			h.secondFactorProven(w, r, f, d, acct, nil)
-			return
+			return h.secondFactorProven(w, r, f, acct, nil)
 		}
-		key, wait, st, ok := mfaError(err, h.now())
-		if !ok {
-			h.fail(w, r, f, err)
-			return
+		if status, err = h.codeRefused(w, err, &view.ErrorKey, &view.WaitSeconds); err != nil {
+			return err
 		}
-		view.ErrorKey, view.WaitSeconds, status = key, wait, st
-		setRetryAfter(w, st, wait)
 	}
-	h.renderStep(w, r, f, d, status, page.SecondFactorPage, func(csrf string) any {
+	return h.renderStep(w, r, f, status, page.SecondFactorPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
 }
 
+func enrolURL(f *flow.Flow) string { return "/login/enrol?flow=" + url.QueryEscape(f.ID) }
+
 // recovery accepts a recovery code instead of the app's code.
-func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
-	f, d, acct, done := h.secondFactorFlow(w, r)
-	if done {
-		return
-	}
+func (h *Handler) recovery(w http.ResponseWriter, r *http.Request, f *flow.Flow, acct store.Account) error {
 	ctx := r.Context()
 	// Without an authenticator there are no recovery codes: the person sets
 	// one up instead. (A posted code learns it from UseRecoveryCode.)
 	if r.Method != http.MethodPost {
 		if enrolled, err := h.MFA.Enrolled(ctx, acct.ID); err != nil {
-			h.fail(w, r, f, err)
-			return
+			return err
 		} else if !enrolled {
-			http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, enrolURL(f), http.StatusSeeOther)
+			return nil
 		}
 	}
-	view := page.RecoveryView{FlowID: f.ID, ClientName: d.ClientName}
+	view := page.RecoveryView{FlowID: f.ID, ClientName: f.Details().ClientName}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		var left int
@@ -171,22 +104,17 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 		if err == nil {
-			h.secondFactorProven(w, r, f, d, acct, &page.RecoveryCodesView{UsedOne: true, Remaining: left})
-			return
+			return h.secondFactorProven(w, r, f, acct, &page.RecoveryCodesView{UsedOne: true, Remaining: left})
 		}
 		if errors.Is(err, mfa.ErrNoAuthenticator) { // no app (any more)
-			http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, enrolURL(f), http.StatusSeeOther)
+			return nil
 		}
-		key, wait, st, ok := mfaError(err, h.now())
-		if !ok {
-			h.fail(w, r, f, err)
-			return
+		if status, err = h.codeRefused(w, err, &view.ErrorKey, &view.WaitSeconds); err != nil {
+			return err
 		}
-		view.ErrorKey, view.WaitSeconds, status = key, wait, st
-		setRetryAfter(w, st, wait)
 	}
-	h.renderStep(w, r, f, d, status, page.RecoveryPage, func(csrf string) any {
+	return h.renderStep(w, r, f, status, page.RecoveryPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -194,33 +122,28 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 
 // enrol sets up an authenticator in the middle of a sign-in, for a request
 // that requires a second factor the person does not have yet.
-func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
-	f, d, acct, done := h.secondFactorFlow(w, r)
-	if done {
-		return
-	}
+func (h *Handler) enrol(w http.ResponseWriter, r *http.Request, f *flow.Flow, acct store.Account) error {
 	ctx := r.Context()
 	// Only a person without an authenticator enrols here: one with an
 	// authenticator proves it instead (a stolen password must not be
 	// enough to add the thief's app).
 	if enrolled, err := h.MFA.Enrolled(ctx, acct.ID); err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	} else if enrolled {
-		http.Redirect(w, r, "/login/otp?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
+		http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
+		return nil
 	}
 	// A step-up from a session whose password is not recent: the password
 	// again first, as on the account page.
 	if f.SessionID != "" && h.now().Sub(f.AuthTime) > FreshSignIn {
-		if _, err := h.Flows.Move(ctx, f.ID, (*flow.Flow).RequirePassword); err != nil {
-			h.fail(w, r, f, err)
-			return
+		f, err := h.Flows.Move(ctx, f.ID, (*flow.Flow).RequirePassword)
+		if err != nil {
+			return err
 		}
-		http.Redirect(w, r, "/login?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return
+		http.Redirect(w, r, f.PageURL(), http.StatusSeeOther)
+		return nil
 	}
-	view := page.EnrolView{Action: "/login/enrol?flow=" + url.QueryEscape(f.ID), FlowID: f.ID, Username: acct.Username, Required: true}
+	view := page.EnrolView{Action: enrolURL(f), FlowID: f.ID, Username: acct.Username, Required: true}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		id := r.PostFormValue("enrolment")
@@ -230,23 +153,16 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			codes, err := h.MFA.NewRecoveryCodes(ctx, acct.ID, h.meta(r, f))
 			if err != nil {
-				h.fail(w, r, f, err)
-				return
+				return err
 			}
-			h.secondFactorProven(w, r, f, d, acct, &page.RecoveryCodesView{Codes: codes})
-			return
+			return h.secondFactorProven(w, r, f, acct, &page.RecoveryCodesView{Codes: codes})
 		}
 		if errors.Is(err, mfa.ErrEnrolmentDone) || errors.Is(err, mfa.ErrNoAuthenticator) || errors.Is(err, mfa.ErrAlreadyEnrolled) {
-			h.fail(w, r, f, page.FlowExpired(err))
-			return
+			return page.FlowExpired(err)
 		}
-		key, wait, st, ok := mfaError(err, h.now())
-		if !ok {
-			h.fail(w, r, f, err)
-			return
+		if status, err = h.codeRefused(w, err, &view.ErrorKey, &view.WaitSeconds); err != nil {
+			return err
 		}
-		view.ErrorKey, view.WaitSeconds, status = key, wait, st
-		setRetryAfter(w, st, wait)
 	}
 	// A fresh secret for a new showing; the same one again after a wrong
 	// code, so the entry the person just made in the app still works. An
@@ -259,11 +175,10 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 		en, err = h.MFA.Begin(ctx, acct.ID, acct.Username, "", false, h.meta(r, f))
 	}
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
 	withEnrolment(&view, en)
-	h.renderStep(w, r, f, d, status, page.EnrolPage, func(csrf string) any {
+	return h.renderStep(w, r, f, status, page.EnrolPage, func(csrf string) any {
 		view.CSRFToken = csrf
 		return view
 	})
@@ -282,7 +197,7 @@ func withEnrolment(v *page.EnrolView, en mfa.Enrolment) {
 // secondFactorProven records the proven factor: a new SSO session after a
 // password, or the existing one raised for a step-up; then the flow moves
 // on, showing recovery codes first when there are some to show.
-func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *flow.Flow, d flow.Details, acct store.Account, codes *page.RecoveryCodesView) {
+func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *flow.Flow, acct store.Account, codes *page.RecoveryCodesView) error {
 	ctx := r.Context()
 	amr := slices.Clone(f.AMR)
 	if !slices.Contains(amr, "otp") {
@@ -293,15 +208,10 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 	// A new session (and cookie) every time, for a step-up too: a copy of
 	// the password-only cookie taken earlier must not become a
 	// second-factor session.
-	if old, err := r.Cookie(h.SessionCookie); err == nil {
-		if err := h.Sessions.End(ctx, old.Value); err != nil {
-			h.Logger.WarnContext(ctx, "end previous session", "err", err)
-		}
-	}
+	h.endPreviousSession(r)
 	cookie, bs, err := h.Sessions.Create(ctx, acct.ID, accounts.Authentication{Time: now, AMR: amr, ACR: acr}, r.UserAgent(), clientAddr(r))
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
 	h.setSessionCookie(w, cookie, bs)
 	h.rememberDevice(w, r, acct)
@@ -310,8 +220,7 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 		return f.CompleteSecondFactor(sessionID, acr, now)
 	})
 	if err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
 	h.Logger.InfoContext(ctx, "signed in", "account_id", acct.ID, "client_id", f.ClientID, "amr", amr)
 	if codes != nil {
@@ -319,9 +228,9 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 		if err := h.Pages.Render(w, r, http.StatusOK, h.lang(r, f), page.RecoveryCodesPage, *codes); err != nil {
 			h.Logger.ErrorContext(ctx, "render recovery codes page", "err", err)
 		}
-		return
+		return nil
 	}
-	h.afterAuthentication(w, r, f, d)
+	return h.afterAuthentication(w, r, f)
 }
 
 // holdsFlowSession checks that the request comes from the browser the
@@ -350,20 +259,12 @@ func (h *Handler) holdsFlowSession(r *http.Request, f *flow.Flow) error {
 
 // continueFlow resumes a flow after an interstitial page (the recovery
 // codes): only for the browser that holds the flow's session.
-func (h *Handler) continueFlow(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	f, err := h.Flows.Get(ctx, r.FormValue("flow"))
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return
-	}
+func (h *Handler) continueFlow(w http.ResponseWriter, r *http.Request, f *flow.Flow) error {
 	if f.State() != flow.StateConsent {
-		h.fail(w, r, f, &flow.IllegalMoveError{From: f.State(), Move: "continue"})
-		return
+		return &flow.IllegalMoveError{From: f.State(), Move: "continue"}
 	}
 	if err := h.holdsFlowSession(r, f); err != nil {
-		h.fail(w, r, f, err)
-		return
+		return err
 	}
-	h.afterAuthentication(w, r, f, f.Details())
+	return h.afterAuthentication(w, r, f)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -54,7 +55,7 @@ func TestPostLoginWaitRoundsUp(t *testing.T) {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
 		view := &page.LoginView{}
-		done, status := h.postLogin(w, r, f, flow.Details{}, view)
+		done, status := answered(h.postLogin(w, r, f, view))
 		if done || status != http.StatusTooManyRequests {
 			t.Fatalf("wait %v: done %t, status %d, want the page again with 429", left, done, status)
 		}
@@ -66,6 +67,16 @@ func TestPostLoginWaitRoundsUp(t *testing.T) {
 }
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
+
+// answered reads postLogin's result as before it returned an error: done
+// when it answered (or failed), else the status to show the form with.
+func answered(err error) (done bool, status int) {
+	var again *formAgain
+	if errors.As(err, &again) {
+		return false, again.status
+	}
+	return true, 0
+}
 
 // The second factor's lock-out wait is measured on the handler's clock
 // (the one mfa.Service locked with), not the wall clock, and rounded up
@@ -105,7 +116,7 @@ func TestPostLoginLockedAccount(t *testing.T) {
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	view := &page.LoginView{}
-	done, status := h.postLogin(w, r, f, flow.Details{}, view)
+	done, status := answered(h.postLogin(w, r, f, view))
 	if done || status != http.StatusTooManyRequests || view.ErrorKey != "login.error.locked" || view.WaitSeconds != 0 || w.Header().Get("Retry-After") != "3600" {
 		t.Errorf("locked account: done %t, status %d, view %+v, Retry-After %q; want the page with login.error.locked, 429, Retry-After 3600",
 			done, status, view, w.Header().Get("Retry-After"))
