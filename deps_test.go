@@ -55,7 +55,7 @@ func packages(t *testing.T) []string {
 }
 
 func TestStandardLibraryOnly(t *testing.T) {
-	for _, p := range []string{"store", "migrations", "internal/seal", "internal/reqlog", "internal/token"} {
+	for _, p := range []string{"store", "migrations", "internal/seal", "internal/reqlog", "internal/token", "internal/clock"} {
 		pkg := module + "/" + p
 		if nonStd, _ := deps(t, pkg); len(nonStd) > 0 {
 			t.Errorf("%s must import only the standard library; it imports %v", p, nonStd)

@@ -66,7 +66,7 @@ func newSessions(t *testing.T) (*accounts.Sessions, *sqlite.DB, *clock) {
 	t.Helper()
 	db := openDB(t)
 	clk := &clock{now: t0}
-	return &accounts.Sessions{Store: db, Idle: time.Hour, Absolute: 4 * time.Hour, Now: clk.Now}, db, clk
+	return &accounts.Sessions{Store: db, Idle: time.Hour, Absolute: 4 * time.Hour, Clock: clk.Now}, db, clk
 }
 
 func create(t *testing.T, s *accounts.Sessions) (string, store.BrowserSession) {
@@ -151,7 +151,7 @@ func TestSessionCreate(t *testing.T) {
 func TestSessionCreateDefaults(t *testing.T) {
 	db := openDB(t)
 	clk := &clock{now: t0}
-	s := &accounts.Sessions{Store: db, Now: clk.Now}
+	s := &accounts.Sessions{Store: db, Clock: clk.Now}
 	cookie, bs, err := s.Create(t.Context(), "acc-anna", pwdOTP, "", "")
 	if err != nil {
 		t.Fatal(err)

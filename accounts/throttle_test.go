@@ -24,7 +24,7 @@ func newThrottle(t *testing.T) (*accounts.LoginThrottle, *sqlite.DB, *clock) {
 	t.Helper()
 	db := openDB(t)
 	clk := &clock{now: t0}
-	return &accounts.LoginThrottle{Store: db, Now: clk.Now, DeviceKey: []byte("0123456789abcdef0123456789abcdef")}, db, clk
+	return &accounts.LoginThrottle{Store: db, Clock: clk.Now, DeviceKey: []byte("0123456789abcdef0123456789abcdef")}, db, clk
 }
 
 func reserveTurn(t *testing.T, th *accounts.LoginThrottle, username, addr, device string) accounts.Reservation {
@@ -524,7 +524,7 @@ func TestDeviceTokens(t *testing.T) {
 	}
 	// A token from a node whose clock runs far ahead is refused.
 	ahead := *th
-	ahead.Now = func() time.Time { return clk.Now().Add(time.Hour) }
+	ahead.Clock = func() time.Time { return clk.Now().Add(time.Hour) }
 	if th.KnownDevice(anna, ahead.IssueDevice(anna)) != "" {
 		t.Error("a token issued an hour in the future is known")
 	}
@@ -534,7 +534,7 @@ func TestDeviceTokens(t *testing.T) {
 // does not panic, and what it accepts is a whole token for that account
 // only. (Each fuzzing process issues its own good token.)
 func FuzzKnownDevice(f *testing.F) {
-	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return t0 }}
+	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef"), Clock: func() time.Time { return t0 }}
 	good := th.IssueDevice(anna)
 	for _, s := range []string{good, good + ".", "." + good, "a.b.c", "..", strings.Repeat("A", 22) + ".zzzzzzzzzzzzz.x", ""} {
 		f.Add(s)

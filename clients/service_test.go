@@ -8,34 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is an adjustable Now for Service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newService(t *testing.T) (*Service, *fakeClients, *clock) {
+func newService(t *testing.T) (*Service, *fakeClients, *clock.Fake) {
 	t.Helper()
 	st := newFakeClients()
-	clk := &clock{t: t0}
-	return &Service{Store: st, Secrets: testHasher(t), Now: clk.Now}, st, clk
+	clk := clock.NewFake(t0)
+	return &Service{Store: st, Secrets: testHasher(t), Clock: clk.Now}, st, clk
 }
 
 func TestCreateConfidential(t *testing.T) {

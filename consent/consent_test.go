@@ -72,7 +72,7 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	clk := &clock{now: t0}
-	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Grants: db, Now: clk.Now}}
+	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Grants: db, Clock: clk.Now}}
 }
 
 func (e *env) covers(t *testing.T, account, client string, scopes ...string) bool {
@@ -210,7 +210,7 @@ func TestRememberConcurrentKeepsBoth(t *testing.T) {
 	e.remember(t, "anna", "card", "openid")
 	s := &interleaved{Consents: e.db}
 	s.reads.Add(2)
-	svc := &consent.Service{Store: s, Now: e.clk.Now}
+	svc := &consent.Service{Store: s, Clock: e.clk.Now}
 	var wg sync.WaitGroup
 	for _, sc := range []string{"profile", "email"} {
 		wg.Go(func() {
@@ -341,7 +341,7 @@ func TestWithdrawIsOneTransaction(t *testing.T) {
 	e := newEnv(t)
 	e.remember(t, "anna", "card", "openid")
 	e.grant(t, "anna-card", "anna", "card")
-	svc := &consent.Service{Store: e.db, Grants: failingAudit{e.db}, Now: e.clk.Now}
+	svc := &consent.Service{Store: e.db, Grants: failingAudit{e.db}, Clock: e.clk.Now}
 	if err := svc.Withdraw(t.Context(), "anna", "card", ""); !errors.Is(err, errAuditDown) {
 		t.Fatalf("Withdraw = %v, want the audit error", err)
 	}

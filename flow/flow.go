@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/store"
 )
@@ -160,14 +161,7 @@ const DefaultLifetime = 15 * time.Minute
 type Service struct {
 	Store    store.Flows
 	Lifetime time.Duration // 0: DefaultLifetime
-	Now      func() time.Time
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Clock    clock.Func
 }
 
 // Sealer seals the authorization request for the flow with the given ID
@@ -213,7 +207,7 @@ func (s *Service) begin(ctx context.Context, clientID string, sealer Sealer, loc
 	if lifetime <= 0 {
 		lifetime = DefaultLifetime
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	f := &Flow{store.Flow{
 		ID: id, State: string(StateLogin), ClientID: clientID, Request: request, CSRFHash: token.Hash(tok),
 		Locale: locale, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(lifetime),
@@ -236,7 +230,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Flow, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.now().Before(sf.ExpiresAt) {
+	if !s.Clock.Now().Before(sf.ExpiresAt) {
 		return nil, ErrExpired
 	}
 	return &Flow{sf}, nil
@@ -259,7 +253,7 @@ func (s *Service) Advance(ctx context.Context, id, csrf string, move func(*Flow)
 // as finishing a flow that needs no consent, or recording a language
 // switch) to a live flow under the store's row lock.
 func (s *Service) Move(ctx context.Context, id string, move func(*Flow) error) (*Flow, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	sf, err := s.Store.UpdateFlow(ctx, id, func(sf store.Flow) (store.Flow, error) {
 		if !now.Before(sf.ExpiresAt) {
 			return sf, ErrExpired

@@ -65,7 +65,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{now: t0}
-	return &env{db: db, clk: clk, svc: &flow.Service{Store: db, Now: clk.Now}}
+	return &env{db: db, clk: clk, svc: &flow.Service{Store: db, Clock: clk.Now}}
 }
 
 func seal(id string) ([]byte, error) { return []byte("sealed:" + id), nil }

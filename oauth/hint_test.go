@@ -20,7 +20,7 @@ func TestVerifyJWTClockLeeway(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	h := &Handler{Config: Config{Issuer: testIssuer}, Keys: ks, Now: func() time.Time { return now }}
+	h := &Handler{Config: Config{Issuer: testIssuer}, Keys: ks, Clock: func() time.Time { return now }}
 	key, err := ks.Current(ctx, AlgES256)
 	if err != nil {
 		t.Fatal(err)

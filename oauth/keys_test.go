@@ -57,7 +57,7 @@ func TestKeyRotationLifecycle(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db backendDB) {
 		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 		ring := testRing(t)
-		node := func() *KeySet { return &KeySet{Store: db, Ring: ring, Now: func() time.Time { return now }} }
+		node := func() *KeySet { return &KeySet{Store: db, Ring: ring, Clock: func() time.Time { return now }} }
 		ks := node()
 		ctx := t.Context()
 		if err := ks.Ensure(ctx); err != nil {
@@ -173,11 +173,11 @@ func TestEnsureRaceKeepsOneKey(t *testing.T) {
 		ctx := t.Context()
 		ring := testRing(t)
 		t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-		first := &KeySet{Store: db, Ring: ring, Now: func() time.Time { return t0 }}
+		first := &KeySet{Store: db, Ring: ring, Clock: func() time.Time { return t0 }}
 		if err := first.Ensure(ctx); err != nil {
 			t.Fatal(err)
 		}
-		late := &KeySet{Store: &blindFirstList{backendDB: db}, Ring: ring, Now: func() time.Time { return t0.Add(time.Millisecond) }}
+		late := &KeySet{Store: &blindFirstList{backendDB: db}, Ring: ring, Clock: func() time.Time { return t0.Add(time.Millisecond) }}
 		if err := late.Ensure(ctx); err != nil {
 			t.Fatal(err)
 		}

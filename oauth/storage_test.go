@@ -98,7 +98,7 @@ func newHarness(t *testing.T, db backendDB) *harness {
 	}
 	h.clientID, h.secret = c.ID, secret
 	h.st = &Storage{Store: db, Ring: ring, NewSession: func() fosite.Session { return NewSession() },
-		Now: func() time.Time { return h.now }, PARLifespan: DefaultPARLifespan}
+		Clock: func() time.Time { return h.now }, PARLifespan: DefaultPARLifespan}
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	jwk := &josev3.JSONWebKey{Key: ecKey, KeyID: "test-key", Algorithm: "ES256", Use: "sig"}
 	p, _, err := newFosite(Config{Issuer: testIssuer, TokenKey: key, SecretsHasher: hasher,

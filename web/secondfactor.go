@@ -148,7 +148,7 @@ func (h *Handler) otp(w http.ResponseWriter, r *http.Request) {
 			h.secondFactorProven(w, r, f, d, acct, nil)
 			return
 		}
-		key, wait, st, ok := mfaError(err, h.now())
+		key, wait, st, ok := mfaError(err, h.Clock.Now())
 		if !ok {
 			h.fail(w, r, f, err)
 			return
@@ -196,7 +196,7 @@ func (h *Handler) recovery(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/login/enrol?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
 			return
 		}
-		key, wait, st, ok := mfaError(err, h.now())
+		key, wait, st, ok := mfaError(err, h.Clock.Now())
 		if !ok {
 			h.fail(w, r, f, err)
 			return
@@ -230,7 +230,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 	}
 	// A step-up from a session whose password is not recent: the password
 	// again first, as on the account page.
-	if f.SessionID != "" && h.now().Sub(f.AuthTime) > FreshSignIn {
+	if f.SessionID != "" && h.Clock.Now().Sub(f.AuthTime) > FreshSignIn {
 		if _, err := h.Flows.Move(ctx, f.ID, (*flow.Flow).RequirePassword); err != nil {
 			h.fail(w, r, f, err)
 			return
@@ -258,7 +258,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, f, page.FlowExpired(err))
 			return
 		}
-		key, wait, st, ok := mfaError(err, h.now())
+		key, wait, st, ok := mfaError(err, h.Clock.Now())
 		if !ok {
 			h.fail(w, r, f, err)
 			return
@@ -307,7 +307,7 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 		amr = append(amr, "otp")
 	}
 	acr := h.AchievedACR(acct.Assurance, amr)
-	now := h.now()
+	now := h.Clock.Now()
 	// A new session (and cookie) every time, for a step-up too: a copy of
 	// the password-only cookie taken earlier must not become a
 	// second-factor session.

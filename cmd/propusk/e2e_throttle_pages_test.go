@@ -103,7 +103,7 @@ func TestEndToEndAccountPasswordLocked(t *testing.T) {
 		page := signInToAccount(t, p, br, username, accountPassword, "", nil)
 
 		clk := timeNow().Add(-25 * time.Hour)
-		guesser := &accounts.LoginThrottle{Store: p.db, Now: func() time.Time { return clk }}
+		guesser := &accounts.LoginThrottle{Store: p.db, Clock: func() time.Time { return clk }}
 		for n, i := 0, 0; n < accounts.AccountFailures; i++ {
 			r, err := guesser.Reserve(t.Context(), username, "198.51.100."+strconv.Itoa(i%250), "")
 			if err != nil {

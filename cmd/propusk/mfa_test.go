@@ -56,7 +56,7 @@ func newMFAFixture(t *testing.T, b *backendFixture) *mfaFixture {
 	}
 	// The middle of a time step, so that neighbouring steps are clear.
 	clk := &testClock{t: time.Now().UTC().Truncate(mfa.Period).Add(mfa.Period / 2)}
-	return &mfaFixture{db: db, svc: &mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Now: clk.Now}, clk: clk}
+	return &mfaFixture{db: db, svc: &mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Clock: clk.Now}, clk: clk}
 }
 
 // totpCode is the code of secret at time at.

@@ -192,7 +192,7 @@ func newKeySet(t *testing.T, db *sqlite.DB, clk *clock) *oauth.KeySet {
 	}
 	ring, err := seal.NewRing(k)
 	must(t, err)
-	return &oauth.KeySet{Store: db, Ring: ring, Now: clk.Now}
+	return &oauth.KeySet{Store: db, Ring: ring, Clock: clk.Now}
 }
 
 func keyIDs(t *testing.T, db *sqlite.DB) []string {
@@ -233,7 +233,7 @@ func TestSweepRemovesExactlyTheExpired(t *testing.T) {
 
 	rows := fill(t, db)
 	clk.Set(sweepAt)
-	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: sessionIdle, Now: clk.Now}
+	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: sessionIdle, Clock: clk.Now}
 	n, err := s.Sweep(t.Context())
 	must(t, err)
 	if want := countExpired(rows) + 1; n != want {
@@ -260,7 +260,7 @@ func TestSweepDefaultBatchAndNoIdleTimeout(t *testing.T) {
 			rows[i].expired = false
 		}
 	}
-	s := &sweeper.Sweeper{Store: db, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Clock: func() time.Time { return sweepAt }}
 	n, err := s.Sweep(t.Context())
 	must(t, err)
 	if want := countExpired(rows); n != want {
@@ -284,7 +284,7 @@ func TestSweepEarlyKeepsEverything(t *testing.T) {
 	for i := range rows {
 		rows[i].expired = false
 	}
-	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: 45 * 24 * time.Hour, Now: clk.Now}
+	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: 45 * 24 * time.Hour, Clock: clk.Now}
 	n, err := s.Sweep(t.Context())
 	if err != nil || n != 0 {
 		t.Fatalf("Sweep = %d, %v; want 0", n, err)
@@ -312,7 +312,7 @@ func TestSweepPruneResults(t *testing.T) {
 	rows := fill(t, db)
 	boom := errors.New("boom")
 	p := &pruner{gone: []string{"k1"}, err: boom}
-	s := &sweeper.Sweeper{Store: db, Keys: p, Batch: 3, SessionIdle: sessionIdle, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Keys: p, Batch: 3, SessionIdle: sessionIdle, Clock: func() time.Time { return sweepAt }}
 	n, err := s.Sweep(t.Context())
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the pruner's", err)
@@ -332,7 +332,7 @@ func TestSweepCancelled(t *testing.T) {
 	p := &pruner{}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	s := &sweeper.Sweeper{Store: db, Keys: p, SessionIdle: sessionIdle, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Keys: p, SessionIdle: sessionIdle, Clock: func() time.Time { return sweepAt }}
 	n, err := s.Sweep(ctx)
 	if !errors.Is(err, context.Canceled) || n != 0 {
 		t.Fatalf("Sweep = %d, %v; want 0, context.Canceled", n, err)
@@ -374,7 +374,7 @@ func TestRunSweepsAtOnceAndStopsWhenCancelled(t *testing.T) {
 	rows := fill(t, db)
 	logs := make(records, 16)
 	s := &sweeper.Sweeper{Store: db, Logger: slog.New(logs), Interval: time.Hour, SessionIdle: sessionIdle,
-		Now: func() time.Time { return sweepAt }}
+		Clock: func() time.Time { return sweepAt }}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan struct{})
@@ -396,7 +396,7 @@ func TestRunLogsFailureAndStops(t *testing.T) {
 	db := openDB(t)
 	must(t, db.Close()) // every sweep now fails
 	logs := make(records, 16)
-	s := &sweeper.Sweeper{Store: db, Logger: slog.New(logs), Interval: time.Hour, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Logger: slog.New(logs), Interval: time.Hour, Clock: func() time.Time { return sweepAt }}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan struct{})
