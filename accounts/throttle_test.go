@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -20,10 +21,10 @@ var anna = store.Account{ID: "acct-anna", Username: "anna", PasswordHash: "$argo
 
 func account(id string) store.Account { return store.Account{ID: id, PasswordHash: "hash of " + id} }
 
-func newThrottle(t *testing.T) (*accounts.LoginThrottle, *sqlite.DB, *clock) {
+func newThrottle(t *testing.T) (*accounts.LoginThrottle, *sqlite.DB, *clock.Fake) {
 	t.Helper()
 	db := openDB(t)
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 	return &accounts.LoginThrottle{Store: db, Clock: clk.Now, DeviceKey: []byte("0123456789abcdef0123456789abcdef")}, db, clk
 }
 
@@ -67,7 +68,7 @@ func otherAddr(i int) string { return fmt.Sprintf("192.0.2.%d", i%250) }
 
 // slowdown runs guesses at username from an unknown browser, each as soon
 // as it is allowed, and returns the pauses it was told to wait.
-func slowdown(t *testing.T, th *accounts.LoginThrottle, clk *clock, username string, attempts int) []time.Duration {
+func slowdown(t *testing.T, th *accounts.LoginThrottle, clk *clock.Fake, username string, attempts int) []time.Duration {
 	t.Helper()
 	var waits []time.Duration
 	for i := range attempts {

@@ -10,32 +10,16 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/consent"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	db  *sqlite.DB
-	clk *clock
+	clk *clock.Fake
 	svc *consent.Service
 }
 
@@ -71,7 +55,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Grants: db, Clock: clk.Now}}
 }
 

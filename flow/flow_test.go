@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -19,27 +20,9 @@ import (
 // t0 is whole seconds: the store keeps microseconds.
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// clock is an injectable time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	db  *sqlite.DB
-	clk *clock
+	clk *clock.Fake
 	svc *flow.Service
 }
 
@@ -64,7 +47,7 @@ func newEnv(t *testing.T) *env {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 	return &env{db: db, clk: clk, svc: &flow.Service{Store: db, Clock: clk.Now}}
 }
 

@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/internal/sweeper"
 	"github.com/propusk/propusk/oauth"
@@ -25,23 +25,6 @@ var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 var sweepAt = t0.Add(40 * 24 * time.Hour)
 
 const sessionIdle = 12 * time.Hour
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
@@ -184,7 +167,7 @@ func countExpired(rows []row) int {
 	return n
 }
 
-func newKeySet(t *testing.T, db *sqlite.DB, clk *clock) *oauth.KeySet {
+func newKeySet(t *testing.T, db *sqlite.DB, clk *clock.Fake) *oauth.KeySet {
 	t.Helper()
 	k := make([]byte, seal.KeySize)
 	for i := range k {
@@ -209,7 +192,7 @@ func keyIDs(t *testing.T, db *sqlite.DB) []string {
 
 func TestSweepRemovesExactlyTheExpired(t *testing.T) {
 	db := openDB(t)
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 
 	// Keys: one ES256 key retired at t0+1h (long past keeping at sweepAt),
 	// its successor and the RS256 key, both current.
@@ -272,7 +255,7 @@ func TestSweepDefaultBatchAndNoIdleTimeout(t *testing.T) {
 func TestSweepEarlyKeepsEverything(t *testing.T) {
 	db := openDB(t)
 	rows := fill(t, db)
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 	keys := newKeySet(t, db, clk)
 	must(t, keys.Ensure(t.Context()))
 	clk.Set(t0.Add(time.Hour))
