@@ -13,6 +13,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/internal/clock"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -25,14 +26,7 @@ var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	if err := db.CreateAccount(ctx, store.Account{
 		ID: "acc-anna", Username: "anna", Kind: "compatriot", Assurance: "standard",
 		Citizenships: []string{"KZ"}, CreatedAt: t0, UpdatedAt: t0,

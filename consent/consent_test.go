@@ -3,7 +3,6 @@ package consent_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/propusk/propusk/consent"
 	"github.com/propusk/propusk/internal/clock"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -28,14 +28,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	for _, id := range []string{"anna", "boris"} {
 		if err := db.CreateAccount(ctx, store.Account{
 			ID: id, Username: id, Kind: "citizen", Assurance: "simplified",

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/propusk/propusk/flow"
 	"github.com/propusk/propusk/internal/clock"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -31,14 +31,7 @@ const clientID = "rp"
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	if err := db.CreateClient(ctx, store.Client{
 		ID: clientID, Name: "Relying party", RedirectURIs: []string{"https://rp.example/cb"},
 		PostLogoutRedirectURIs: []string{}, GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid"},

@@ -3,7 +3,6 @@ package mfa
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -28,14 +28,7 @@ type env struct {
 // newEnv opens a real SQLite store with one account, "anna".
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	// Step boundaries fall on multiples of 30 s: start mid-step.
 	clk := clock.NewFake(time.Date(2026, 11, 22, 10, 0, 15, 0, time.UTC))
 	if err := db.CreateAccount(t.Context(), store.Account{ID: "anna", Username: "anna", Kind: "citizen", Assurance: "standard",

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/internal/sweeper"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/oauth"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
@@ -29,14 +29,7 @@ const sessionIdle = 12 * time.Hour
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	must(t, db.CreateAccount(ctx, store.Account{ID: "acc", Username: "anna", Kind: "foreign_national",
 		Assurance: "confirmed", Citizenships: []string{}, CreatedAt: t0, UpdatedAt: t0}))
 	must(t, db.CreateClient(ctx, store.Client{ID: "rp", Name: "RP", RedirectURIs: []string{"https://rp.example/cb"},
