@@ -372,3 +372,30 @@ func TestServiceConcurrentRotate(t *testing.T) {
 		t.Errorf("%d of the rotated secrets verify, want exactly 2 (current and previous)", valid)
 	}
 }
+
+// Times a Service records are in UTC whatever the clock's zone, as the
+// stores give them back: otherwise `propusk clients create --json` printed
+// created_at in the server's zone and `clients show` the same instant in
+// UTC.
+func TestTimestampsInUTC(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newService(t)
+	svc.Clock = func() time.Time { return t0.In(time.FixedZone("MSK", 3*3600)) }
+	c, _, err := svc.Create(ctx, confidential())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CreatedAt != t0 || c.UpdatedAt != t0 {
+		t.Errorf("created %v, updated %v: want %v, in UTC", c.CreatedAt, c.UpdatedAt, t0)
+	}
+	if _, err := svc.RotateSecret(ctx, c.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := svc.Get(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(time.Hour); rotated.PreviousSecretExpiresAt != want {
+		t.Errorf("previous secret expires %v, want %v, in UTC", rotated.PreviousSecretExpiresAt, want)
+	}
+}
