@@ -55,7 +55,7 @@ func packages(t *testing.T) []string {
 }
 
 func TestStandardLibraryOnly(t *testing.T) {
-	for _, p := range []string{"store", "migrations", "internal/seal", "internal/reqlog", "internal/token"} {
+	for _, p := range []string{"store", "migrations", "internal/seal", "internal/reqlog", "internal/token", "internal/clock"} {
 		pkg := module + "/" + p
 		if nonStd, _ := deps(t, pkg); len(nonStd) > 0 {
 			t.Errorf("%s must import only the standard library; it imports %v", p, nonStd)
@@ -85,11 +85,15 @@ func TestDomainPackagesStayPure(t *testing.T) {
 
 func TestOnlyCmdPicksABackend(t *testing.T) {
 	backends := []string{module + "/store/postgres", module + "/store/sqlite"}
+	testdb := module + "/internal/testdb" // opens both backends, for tests only
 	for _, pkg := range packages(t) {
-		if strings.HasPrefix(pkg, module+"/cmd/") || slices.Contains(backends, pkg) {
+		nonStd, _ := deps(t, pkg)
+		if slices.Contains(nonStd, testdb) {
+			t.Errorf("%s imports %s: only tests may", strings.TrimPrefix(pkg, module+"/"), testdb)
+		}
+		if strings.HasPrefix(pkg, module+"/cmd/") || slices.Contains(backends, pkg) || pkg == testdb {
 			continue
 		}
-		nonStd, _ := deps(t, pkg)
 		for _, b := range backends {
 			if slices.Contains(nonStd, b) {
 				t.Errorf("%s imports the backend %s: only cmd chooses a backend", strings.TrimPrefix(pkg, module+"/"), b)

@@ -48,7 +48,7 @@ func (t *LoginThrottle) IssueDevice(a store.Account) string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	id := base64.RawURLEncoding.EncodeToString(b)
-	issued := strconv.FormatInt(t.now().Unix(), 36)
+	issued := strconv.FormatInt(t.Clock.Now().Unix(), 36)
 	return id + "." + issued + "." + t.deviceMAC(a, id, issued)
 }
 
@@ -75,7 +75,7 @@ func (t *LoginThrottle) KnownDevice(a store.Account, token string) string {
 	if err != nil {
 		return ""
 	}
-	at, now := time.Unix(sec, 0), t.now()
+	at, now := time.Unix(sec, 0), t.Clock.Now()
 	if at.After(now.Add(deviceClockSkew)) || !now.Before(at.Add(DeviceLifetime)) {
 		return ""
 	}

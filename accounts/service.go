@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 )
 
@@ -37,15 +37,7 @@ type Service struct {
 	// Hasher hashes new passwords; its zero value is DefaultPasswordHasher.
 	// Raising it makes Authenticate upgrade older hashes as people log in.
 	Hasher PasswordHasher
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Clock  clock.Func
 }
 
 // newID returns 128 random bits as 32 lower-case hex characters: unguessable,
@@ -62,7 +54,7 @@ func newID() string {
 // that wraps store.ErrAlreadyExists, so a form shows it like any other
 // username problem.
 func (s *Service) Create(ctx context.Context, username string, p Profile, password string) (store.Account, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	u, uerr := NormalizeUsername(username)
 	p, perr := p.normalize(now)
 	nameForRule := u
@@ -149,7 +141,7 @@ func (s *Service) Disable(ctx context.Context, usernameOrID string) (Ended, erro
 	if err != nil {
 		return Ended{}, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	var ended Ended
 	already := false
 	disable := func(ctx context.Context) error {
@@ -210,7 +202,7 @@ func (s *Service) SetPassword(ctx context.Context, usernameOrID, password string
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	_, err = s.Store.UpdateAccount(ctx, a.ID, func(a store.Account) (store.Account, error) {
 		a.PasswordHash = hash
 		a.UpdatedAt = now
@@ -276,7 +268,7 @@ func (s *Service) rehash(ctx context.Context, a store.Account, password string) 
 		return a, err
 	}
 	old := a.PasswordHash
-	now := s.now()
+	now := s.Clock.Now()
 	return s.Store.UpdateAccount(ctx, a.ID, func(cur store.Account) (store.Account, error) {
 		if cur.PasswordHash != old {
 			return cur, errHashChanged

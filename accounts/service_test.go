@@ -23,7 +23,7 @@ func newTestService() (*Service, *memAccounts) {
 	return &Service{
 		Store:  st,
 		Hasher: cheap,
-		Now:    func() time.Time { return now.In(time.FixedZone("MSK", 3*3600)) },
+		Clock:  func() time.Time { return now.In(time.FixedZone("MSK", 3*3600)) },
 	}, st
 }
 
@@ -283,7 +283,7 @@ func TestAuthenticateRehash(t *testing.T) {
 	// The operator raises the cost; the next login upgrades the hash.
 	later := testNow.Add(time.Hour)
 	s.Hasher = PasswordHasher{Memory: 128, Time: 2, Threads: 1}
-	s.Now = func() time.Time { return later }
+	s.Clock = func() time.Time { return later }
 	got, err := s.Authenticate(ctx, "ivan", testPassword)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/store"
 )
@@ -40,14 +41,7 @@ type Sessions struct {
 	Store    store.BrowserSessions
 	Idle     time.Duration // 0: DefaultSessionIdle
 	Absolute time.Duration // 0: DefaultSessionAbsolute
-	Now      func() time.Time
-}
-
-func (s *Sessions) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Clock    clock.Func
 }
 
 func (s *Sessions) idle() time.Duration {
@@ -74,7 +68,7 @@ func SessionID(cookie string) string {
 // session ID planted in a browser before login is worthless after it.
 func (s *Sessions) Create(ctx context.Context, accountID string, a Authentication, userAgent, remoteAddr string) (string, store.BrowserSession, error) {
 	cookie, publicID := token.New(), token.New()
-	now := s.now()
+	now := s.Clock.Now()
 	// A header may hold any bytes; PostgreSQL refuses invalid UTF-8 and
 	// NUL, so those go first, then the length is cut on a character
 	// boundary.
@@ -107,7 +101,7 @@ func (s *Sessions) Lookup(ctx context.Context, cookie string) (store.BrowserSess
 	if err != nil {
 		return store.BrowserSession{}, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	if !now.Before(bs.ExpiresAt) || !now.Before(bs.LastSeenAt.Add(s.idle())) {
 		return store.BrowserSession{}, ErrNoSession
 	}
@@ -171,7 +165,7 @@ func (s *Sessions) EndLive(ctx context.Context, publicID, accountID string) (boo
 	if err != nil {
 		return false, fmt.Errorf("find session: %w", err)
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	if bs.AccountID != accountID || !now.Before(bs.ExpiresAt) || !now.Before(bs.LastSeenAt.Add(s.idle())) {
 		return false, nil
 	}

@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/internal/clock"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -20,37 +21,12 @@ import (
 // t0 is whole seconds: the store keeps microseconds.
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// clock is an injectable time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // openDB returns a migrated SQLite store with the account "acc-anna"
 // (username anna).
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	if err := db.CreateAccount(ctx, store.Account{
 		ID: "acc-anna", Username: "anna", Kind: "compatriot", Assurance: "standard",
 		Citizenships: []string{"KZ"}, CreatedAt: t0, UpdatedAt: t0,
@@ -62,11 +38,11 @@ func openDB(t *testing.T) *sqlite.DB {
 
 var pwdOTP = accounts.Authentication{Time: t0.Add(-time.Minute), AMR: []string{"pwd", "otp"}, ACR: "standard"}
 
-func newSessions(t *testing.T) (*accounts.Sessions, *sqlite.DB, *clock) {
+func newSessions(t *testing.T) (*accounts.Sessions, *sqlite.DB, *clock.Fake) {
 	t.Helper()
 	db := openDB(t)
-	clk := &clock{now: t0}
-	return &accounts.Sessions{Store: db, Idle: time.Hour, Absolute: 4 * time.Hour, Now: clk.Now}, db, clk
+	clk := clock.NewFake(t0)
+	return &accounts.Sessions{Store: db, Idle: time.Hour, Absolute: 4 * time.Hour, Clock: clk.Now}, db, clk
 }
 
 func create(t *testing.T, s *accounts.Sessions) (string, store.BrowserSession) {
@@ -150,8 +126,8 @@ func TestSessionCreate(t *testing.T) {
 
 func TestSessionCreateDefaults(t *testing.T) {
 	db := openDB(t)
-	clk := &clock{now: t0}
-	s := &accounts.Sessions{Store: db, Now: clk.Now}
+	clk := clock.NewFake(t0)
+	s := &accounts.Sessions{Store: db, Clock: clk.Now}
 	cookie, bs, err := s.Create(t.Context(), "acc-anna", pwdOTP, "", "")
 	if err != nil {
 		t.Fatal(err)

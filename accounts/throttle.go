@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 )
 
@@ -55,19 +56,12 @@ type LoginThrottle struct {
 	// DeviceKey signs device cookies (IssueDevice); every node must share
 	// it. Without one no browser is known and every one is slowed alike.
 	DeviceKey []byte
-	Now       func() time.Time
+	Clock     clock.Func
 }
 
 type limits struct {
 	acct, failures, addr, device int
 	window, failWindow, maxDelay time.Duration
-}
-
-func (t *LoginThrottle) now() time.Time {
-	if t.Now != nil {
-		return t.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -161,7 +155,7 @@ type Reservation struct {
 // treated like any other browser.
 func (t *LoginThrottle) Reserve(ctx context.Context, username, addr, device string) (Reservation, error) {
 	l := t.limits()
-	now := t.now()
+	now := t.Clock.Now()
 	res := Reservation{username: username, device: device}
 	acct := accountKey(username)
 	if device != "" {

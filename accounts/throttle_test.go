@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -20,11 +21,11 @@ var anna = store.Account{ID: "acct-anna", Username: "anna", PasswordHash: "$argo
 
 func account(id string) store.Account { return store.Account{ID: id, PasswordHash: "hash of " + id} }
 
-func newThrottle(t *testing.T) (*accounts.LoginThrottle, *sqlite.DB, *clock) {
+func newThrottle(t *testing.T) (*accounts.LoginThrottle, *sqlite.DB, *clock.Fake) {
 	t.Helper()
 	db := openDB(t)
-	clk := &clock{now: t0}
-	return &accounts.LoginThrottle{Store: db, Now: clk.Now, DeviceKey: []byte("0123456789abcdef0123456789abcdef")}, db, clk
+	clk := clock.NewFake(t0)
+	return &accounts.LoginThrottle{Store: db, Clock: clk.Now, DeviceKey: []byte("0123456789abcdef0123456789abcdef")}, db, clk
 }
 
 func reserveTurn(t *testing.T, th *accounts.LoginThrottle, username, addr, device string) accounts.Reservation {
@@ -67,7 +68,7 @@ func otherAddr(i int) string { return fmt.Sprintf("192.0.2.%d", i%250) }
 
 // slowdown runs guesses at username from an unknown browser, each as soon
 // as it is allowed, and returns the pauses it was told to wait.
-func slowdown(t *testing.T, th *accounts.LoginThrottle, clk *clock, username string, attempts int) []time.Duration {
+func slowdown(t *testing.T, th *accounts.LoginThrottle, clk *clock.Fake, username string, attempts int) []time.Duration {
 	t.Helper()
 	var waits []time.Duration
 	for i := range attempts {
@@ -524,7 +525,7 @@ func TestDeviceTokens(t *testing.T) {
 	}
 	// A token from a node whose clock runs far ahead is refused.
 	ahead := *th
-	ahead.Now = func() time.Time { return clk.Now().Add(time.Hour) }
+	ahead.Clock = func() time.Time { return clk.Now().Add(time.Hour) }
 	if th.KnownDevice(anna, ahead.IssueDevice(anna)) != "" {
 		t.Error("a token issued an hour in the future is known")
 	}
@@ -534,7 +535,7 @@ func TestDeviceTokens(t *testing.T) {
 // does not panic, and what it accepts is a whole token for that account
 // only. (Each fuzzing process issues its own good token.)
 func FuzzKnownDevice(f *testing.F) {
-	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return t0 }}
+	th := &accounts.LoginThrottle{DeviceKey: []byte("0123456789abcdef0123456789abcdef"), Clock: func() time.Time { return t0 }}
 	good := th.IssueDevice(anna)
 	for _, s := range []string{good, good + ".", "." + good, "a.b.c", "..", strings.Repeat("A", 22) + ".zzzzzzzzzzzzz.x", ""} {
 		f.Add(s)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 )
 
@@ -23,15 +24,7 @@ var ErrNoSecret = errors.New("client has no secret")
 type Service struct {
 	Store   store.Clients
 	Secrets *SecretHasher
-	// Now returns the current time; nil means time.Now. Tests inject a clock.
-	Now func() time.Time
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	Clock   clock.Func
 }
 
 // Create validates r and stores the client. A confidential client that
@@ -46,7 +39,7 @@ func (s *Service) Create(ctx context.Context, r Registration) (c store.Client, s
 	if err != nil {
 		return store.Client{}, "", err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	c = store.Client{
 		ID:                      reg.ID,
 		Name:                    reg.Name,
@@ -137,7 +130,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string, grace time.Durati
 		return "", err
 	}
 	hash := s.Secrets.HashSecret(secret)
-	now := s.now()
+	now := s.Clock.Now()
 
 	_, err = s.Store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		if !usesSecret(c) || len(c.SecretHash) == 0 {

@@ -8,34 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is an adjustable Now for Service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newService(t *testing.T) (*Service, *fakeClients, *clock) {
+func newService(t *testing.T) (*Service, *fakeClients, *clock.Fake) {
 	t.Helper()
 	st := newFakeClients()
-	clk := &clock{t: t0}
-	return &Service{Store: st, Secrets: testHasher(t), Now: clk.Now}, st, clk
+	clk := clock.NewFake(t0)
+	return &Service{Store: st, Secrets: testHasher(t), Clock: clk.Now}, st, clk
 }
 
 func TestCreateConfidential(t *testing.T) {
@@ -387,5 +370,32 @@ func TestServiceConcurrentRotate(t *testing.T) {
 	}
 	if valid != 2 {
 		t.Errorf("%d of the rotated secrets verify, want exactly 2 (current and previous)", valid)
+	}
+}
+
+// Times a Service records are in UTC whatever the clock's zone, as the
+// stores give them back: otherwise `propusk clients create --json` printed
+// created_at in the server's zone and `clients show` the same instant in
+// UTC.
+func TestTimestampsInUTC(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newService(t)
+	svc.Clock = func() time.Time { return t0.In(time.FixedZone("MSK", 3*3600)) }
+	c, _, err := svc.Create(ctx, confidential())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CreatedAt != t0 || c.UpdatedAt != t0 {
+		t.Errorf("created %v, updated %v: want %v, in UTC", c.CreatedAt, c.UpdatedAt, t0)
+	}
+	if _, err := svc.RotateSecret(ctx, c.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := svc.Get(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(time.Hour); rotated.PreviousSecretExpiresAt != want {
+		t.Errorf("previous secret expires %v, want %v, in UTC", rotated.PreviousSecretExpiresAt, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 )
 
@@ -18,7 +19,7 @@ type Service struct {
 	// Grants ends a client's access when consent is withdrawn (Withdraw):
 	// the same database as Store, so both happen in one transaction.
 	Grants Grants
-	Now    func() time.Time
+	Clock  clock.Func
 }
 
 // Grants is what Withdraw needs beyond Consents.
@@ -32,13 +33,6 @@ type Grants interface {
 // ErrNotGiven is Withdraw's answer when there is no remembered consent to
 // withdraw (another tab withdrew it first).
 var ErrNotGiven = errors.New("no remembered consent")
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // Covers reports whether the person has already allowed the client every
 // one of scopes.
@@ -82,7 +76,7 @@ func (s *Service) Split(ctx context.Context, accountID, clientID string, scopes 
 // is one atomic merge in the store, so two tabs consenting at once both
 // keep their scopes.
 func (s *Service) Remember(ctx context.Context, accountID, clientID string, scopes []string) error {
-	now := s.now()
+	now := s.Clock.Now()
 	err := s.Store.MergeConsent(ctx, store.Consent{AccountID: accountID, ClientID: clientID, Scopes: scopes, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return fmt.Errorf("remember consent: %w", err)
@@ -129,7 +123,7 @@ func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr 
 			return err
 		}
 		_, err = s.Grants.AppendAudit(ctx, store.AuditEvent{
-			At: s.now(), Type: "consent.withdrawn", AccountID: accountID, ActorID: accountID,
+			At: s.Clock.Now(), Type: "consent.withdrawn", AccountID: accountID, ActorID: accountID,
 			ClientID: clientID, RemoteAddr: remoteAddr,
 			Details: map[string]string{"scopes": strings.Join(c.Scopes, " "), "tokens_ended": strconv.Itoa(ended)},
 		})
@@ -154,7 +148,7 @@ func (s *Service) WithdrawnWithin(ctx context.Context, accountID, clientID strin
 	if err != nil {
 		return false, fmt.Errorf("read withdrawals: %w", err)
 	}
-	since := s.now().Add(-d)
+	since := s.Clock.Now().Add(-d)
 	for _, e := range ev {
 		if e.At.Before(since) {
 			break // newest first

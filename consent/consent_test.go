@@ -3,39 +3,23 @@ package consent_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/propusk/propusk/consent"
+	"github.com/propusk/propusk/internal/clock"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	db  *sqlite.DB
-	clk *clock
+	clk *clock.Fake
 	svc *consent.Service
 }
 
@@ -44,14 +28,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	for _, id := range []string{"anna", "boris"} {
 		if err := db.CreateAccount(ctx, store.Account{
 			ID: id, Username: id, Kind: "citizen", Assurance: "simplified",
@@ -71,8 +48,8 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	clk := &clock{now: t0}
-	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Grants: db, Now: clk.Now}}
+	clk := clock.NewFake(t0)
+	return &env{db: db, clk: clk, svc: &consent.Service{Store: db, Grants: db, Clock: clk.Now}}
 }
 
 func (e *env) covers(t *testing.T, account, client string, scopes ...string) bool {
@@ -210,7 +187,7 @@ func TestRememberConcurrentKeepsBoth(t *testing.T) {
 	e.remember(t, "anna", "card", "openid")
 	s := &interleaved{Consents: e.db}
 	s.reads.Add(2)
-	svc := &consent.Service{Store: s, Now: e.clk.Now}
+	svc := &consent.Service{Store: s, Clock: e.clk.Now}
 	var wg sync.WaitGroup
 	for _, sc := range []string{"profile", "email"} {
 		wg.Go(func() {
@@ -341,7 +318,7 @@ func TestWithdrawIsOneTransaction(t *testing.T) {
 	e := newEnv(t)
 	e.remember(t, "anna", "card", "openid")
 	e.grant(t, "anna-card", "anna", "card")
-	svc := &consent.Service{Store: e.db, Grants: failingAudit{e.db}, Now: e.clk.Now}
+	svc := &consent.Service{Store: e.db, Grants: failingAudit{e.db}, Clock: e.clk.Now}
 	if err := svc.Withdraw(t.Context(), "anna", "card", ""); !errors.Is(err, errAuditDown) {
 		t.Fatalf("Withdraw = %v, want the audit error", err)
 	}

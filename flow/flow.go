@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/store"
 )
@@ -168,14 +169,7 @@ type Service struct {
 	// Ring seals each flow's request, bound to the flow's row.
 	Ring     *seal.Ring
 	Lifetime time.Duration // 0: DefaultLifetime
-	Now      func() time.Time
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Clock    clock.Func
 }
 
 // Start creates a flow in the login state for req and returns it with a
@@ -208,7 +202,7 @@ func (s *Service) begin(ctx context.Context, clientID string, req *Request, loca
 	if lifetime <= 0 {
 		lifetime = DefaultLifetime
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	f := &Flow{Flow: store.Flow{
 		ID: id, State: string(StateLogin), ClientID: clientID, Request: request, CSRFHash: token.Hash(tok),
 		Locale: locale, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(lifetime),
@@ -234,7 +228,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Flow, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.now().Before(sf.ExpiresAt) {
+	if !s.Clock.Now().Before(sf.ExpiresAt) {
 		return nil, ErrExpired
 	}
 	return s.open(sf)
@@ -257,7 +251,7 @@ func (s *Service) Advance(ctx context.Context, id, csrf string, move func(*Flow)
 // as finishing a flow that needs no consent, or recording a language
 // switch) to a live flow under the store's row lock.
 func (s *Service) Move(ctx context.Context, id string, move func(*Flow) error) (*Flow, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	sf, err := s.Store.UpdateFlow(ctx, id, func(sf store.Flow) (store.Flow, error) {
 		if !now.Before(sf.ExpiresAt) {
 			return sf, ErrExpired

@@ -7,14 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
@@ -22,27 +23,9 @@ import (
 // t0 is whole seconds: the store keeps microseconds.
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// clock is an injectable time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	db   *sqlite.DB
-	clk  *clock
+	clk  *clock.Fake
 	ring *seal.Ring
 	svc  *flow.Service
 }
@@ -52,14 +35,7 @@ const clientID = "rp"
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	if err := db.CreateClient(ctx, store.Client{
 		ID: clientID, Name: "Relying party", RedirectURIs: []string{"https://rp.example/cb"},
 		PostLogoutRedirectURIs: []string{}, GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid"},
@@ -68,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 	key, err := seal.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +53,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{db: db, clk: clk, ring: ring, svc: &flow.Service{Store: db, Ring: ring, Now: clk.Now}}
+	return &env{db: db, clk: clk, ring: ring, svc: &flow.Service{Store: db, Ring: ring, Clock: clk.Now}}
 }
 
 // request is what the authorization endpoint records for a flow.
@@ -223,7 +199,7 @@ func TestStartSealsWithFlowIDAndStoresTokenHash(t *testing.T) {
 func TestStartWithoutRingStoresNothing(t *testing.T) {
 	e := newEnv(t)
 	counted := &creates{Flows: e.db}
-	svc := &flow.Service{Store: counted, Now: e.clk.Now}
+	svc := &flow.Service{Store: counted, Clock: e.clk.Now}
 	if _, _, err := svc.Start(t.Context(), clientID, request, "ru"); err == nil {
 		t.Fatal("Start without a key ring succeeded")
 	}

@@ -3,7 +3,6 @@ package mfa
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,50 +11,33 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
 )
 
 // clock is an injected clock tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type env struct {
 	svc *Service
 	db  *sqlite.DB
-	clk *clock
+	clk *clock.Fake
 }
 
 // newEnv opens a real SQLite store with one account, "anna".
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	// Step boundaries fall on multiples of 30 s: start mid-step.
-	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 15, 0, time.UTC)}
+	clk := clock.NewFake(time.Date(2026, 11, 22, 10, 0, 15, 0, time.UTC))
 	if err := db.CreateAccount(t.Context(), store.Account{ID: "anna", Username: "anna", Kind: "citizen", Assurance: "standard",
 		Citizenships: []string{"RU"}, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	k, _ := seal.GenerateKey()
 	ring, _ := seal.NewRing(k)
-	return &env{svc: &Service{Store: db, Ring: ring, RecoveryKey: k, Now: clk.Now}, db: db, clk: clk}
+	return &env{svc: &Service{Store: db, Ring: ring, RecoveryKey: k, Clock: clk.Now}, db: db, clk: clk}
 }
 
 // code computes the code an authenticator app shows at t.
@@ -83,7 +65,7 @@ func (e *env) enrolled(t *testing.T) Enrolment {
 	if err := e.svc.Confirm(t.Context(), "anna", en.AuthenticatorID, code(t, en, e.clk.Now()), false, Meta{}); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
-	e.clk.Add(2 * Period)
+	e.clk.Advance(2 * Period)
 	return en
 }
 
@@ -168,7 +150,7 @@ func TestVerifyDriftAndReplay(t *testing.T) {
 		t.Fatalf("replayed code: %v", err)
 	}
 	// An older step after a newer one is a replay too.
-	e.clk.Add(Period)
+	e.clk.Advance(Period)
 	if err := e.svc.Verify(ctx, "anna", code(t, en, e.clk.Now()), Meta{}); err != nil {
 		t.Fatal(err)
 	}
@@ -233,11 +215,11 @@ func TestLockOut(t *testing.T) {
 	if err := e.svc.Verify(ctx, "anna", code(t, en, e.clk.Now()), Meta{}); !errors.As(err, &le) {
 		t.Fatalf("right code while locked: %v", err)
 	}
-	e.clk.Add(FirstDelay)
+	e.clk.Advance(FirstDelay)
 	if err := wrong(); !errors.As(err, &le) || !le.Until.Equal(e.clk.Now().Add(2*FirstDelay)) {
 		t.Fatalf("the next lock must be longer: %v", err)
 	}
-	e.clk.Add(2 * FirstDelay)
+	e.clk.Advance(2 * FirstDelay)
 	if err := e.svc.Verify(ctx, "anna", code(t, en, e.clk.Now()), Meta{}); err != nil {
 		t.Fatalf("right code after the lock: %v", err)
 	}
@@ -247,11 +229,11 @@ func TestLockOut(t *testing.T) {
 	}
 	// The hard limit holds however slowly the guesses come.
 	for st.TotalFailures < HardLimit {
-		e.clk.Add(MaxDelay)
+		e.clk.Advance(MaxDelay)
 		wrong()
 		st, _ = e.db.GetMFAState(ctx, "anna")
 	}
-	e.clk.Add(24 * time.Hour)
+	e.clk.Advance(24 * time.Hour)
 	if err := e.svc.Verify(ctx, "anna", code(t, en, e.clk.Now()), Meta{}); !errors.As(err, &le) || !le.Hard {
 		t.Fatalf("past the hard limit: %v", err)
 	}
@@ -452,7 +434,7 @@ func TestPendingEnrolmentsAreCapped(t *testing.T) {
 	first := e.enrolled(t)
 	var begun []Enrolment
 	for i := 0; i < MaxPendingEnrolments+3; i++ {
-		e.clk.Add(time.Second) // listed oldest first
+		e.clk.Advance(time.Second) // listed oldest first
 		en, err := e.svc.Begin(ctx, "anna", "anna@example.org", "tablet", true, Meta{})
 		if err != nil {
 			t.Fatal(err)
@@ -488,7 +470,7 @@ func TestPendingEnrolmentsAreCapped(t *testing.T) {
 	if err := e.svc.Confirm(ctx, "anna", begun[0].AuthenticatorID, code(t, begun[0], e.clk.Now()), true, Meta{}); err == nil {
 		t.Fatal("a dropped enrolment was confirmed")
 	}
-	e.clk.Add(Period)
+	e.clk.Advance(Period)
 	if err := e.svc.Confirm(ctx, "anna", newest.AuthenticatorID, code(t, newest, e.clk.Now()), true, Meta{}); err != nil {
 		t.Fatalf("confirm the newest enrolment: %v", err)
 	}

@@ -49,7 +49,7 @@ func lockDelay(n int) time.Duration {
 // let a burst of parallel guesses all pass the check. A right code gives
 // the reservation back (release).
 func (s *Service) reserve(ctx context.Context, accountID string) (store.MFAState, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	return s.Store.UpdateMFAState(ctx, accountID, func(st store.MFAState) (store.MFAState, error) {
 		if st.TotalFailures >= HardLimit {
 			return st, &LockedError{Hard: true}
@@ -73,7 +73,7 @@ func (s *Service) reserve(ctx context.Context, accountID string) (store.MFAState
 // A confirmed enrolment (enrolled) also ends an administrator's demand to
 // enrol, in the same write.
 func (s *Service) release(ctx context.Context, accountID string, enrolled bool) error {
-	now := s.now()
+	now := s.Clock.Now()
 	_, err := s.Store.UpdateMFAState(ctx, accountID, func(st store.MFAState) (store.MFAState, error) {
 		st.Failures, st.LockedUntil, st.UpdatedAt = 0, time.Time{}, now
 		if st.TotalFailures > 0 {
@@ -97,7 +97,7 @@ func (s *Service) failed(ctx context.Context, accountID string, st store.MFAStat
 	case st.TotalFailures >= HardLimit:
 		s.audit(ctx, "mfa.locked", accountID, meta, map[string]string{"hard": "true"})
 		return &LockedError{Hard: true}
-	case s.now().Before(st.LockedUntil):
+	case s.Clock.Now().Before(st.LockedUntil):
 		s.audit(ctx, "mfa.locked", accountID, meta, map[string]string{"until": st.LockedUntil.Format(time.RFC3339)})
 		return &LockedError{Until: st.LockedUntil}
 	}
@@ -110,7 +110,7 @@ func (s *Service) audit(ctx context.Context, typ, accountID string, meta Meta, d
 		actor = accountID
 	}
 	_, err := s.Store.AppendAudit(ctx, store.AuditEvent{
-		At: s.now(), Type: typ, AccountID: accountID, ActorID: actor,
+		At: s.Clock.Now(), Type: typ, AccountID: accountID, ActorID: actor,
 		ClientID: meta.ClientID, FlowID: meta.FlowID, RemoteAddr: meta.RemoteAddr, Details: details,
 	})
 	return err
@@ -125,7 +125,7 @@ func (s *Service) Unlock(ctx context.Context, accountID, reason string, meta Met
 // unlock clears every failure counter and, for a reset, demands a new
 // enrolment, in one write.
 func (s *Service) unlock(ctx context.Context, accountID, reason string, requireEnrolment bool, meta Meta) error {
-	now := s.now()
+	now := s.Clock.Now()
 	if _, err := s.Store.UpdateMFAState(ctx, accountID, func(st store.MFAState) (store.MFAState, error) {
 		st.Failures, st.TotalFailures, st.LockedUntil, st.UpdatedAt = 0, 0, time.Time{}, now
 		st.EnrolRequired = st.EnrolRequired || requireEnrolment

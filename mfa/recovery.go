@@ -77,7 +77,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, accountID string, meta M
 		codes[i] = b.String()
 		hashes[i] = s.recoveryHash(canonicalRecovery(codes[i]))
 	}
-	if err := s.Store.ReplaceRecoveryCodes(ctx, accountID, hashes, s.now()); err != nil {
+	if err := s.Store.ReplaceRecoveryCodes(ctx, accountID, hashes, s.Clock.Now()); err != nil {
 		return nil, err
 	}
 	if err := s.audit(ctx, "mfa.recovery_codes_created", accountID, meta, nil); err != nil {
@@ -106,7 +106,7 @@ func (s *Service) UseRecoveryCode(ctx context.Context, accountID, code string, m
 	if len(c) != recoveryLength {
 		return 0, s.failed(ctx, accountID, st, ErrWrongRecoveryCode, meta)
 	}
-	err = s.Store.UseRecoveryCode(ctx, accountID, s.recoveryHash(c), s.now())
+	err = s.Store.UseRecoveryCode(ctx, accountID, s.recoveryHash(c), s.Clock.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, s.failed(ctx, accountID, st, ErrWrongRecoveryCode, meta)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
 )
@@ -83,14 +84,7 @@ type Service struct {
 	// RecoveryKey keys the recovery-code hashes (at least 32 bytes), shared
 	// by every node.
 	RecoveryKey []byte
-	Now         func() time.Time
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Clock       clock.Func
 }
 
 func secretAD(id string) seal.AD { return seal.AD{Table: "authenticators", Column: "secret", Row: id} }
@@ -154,7 +148,7 @@ func (s *Service) Begin(ctx context.Context, accountID, username, name string, a
 	if err := s.dropOldPending(ctx, all); err != nil {
 		return Enrolment{}, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	if err := s.Store.CreateAuthenticator(ctx, store.Authenticator{ID: id, AccountID: accountID, Name: name, Secret: sealed, CreatedAt: now}); err != nil {
 		return Enrolment{}, fmt.Errorf("store authenticator: %w", err)
 	}
@@ -279,7 +273,7 @@ func (s *Service) Confirm(ctx context.Context, accountID, authenticatorID, code 
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	step, ok := matchStep(secret, code, now)
 	if !ok {
 		return s.failed(ctx, accountID, st, ErrWrongCode, meta)
@@ -321,7 +315,7 @@ func (s *Service) Verify(ctx context.Context, accountID, code string, meta Meta)
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	for _, a := range auths {
 		secret, err := s.openSecret(a)
 		if err != nil {

@@ -288,7 +288,7 @@ func (h *Handler) usableSession(r *http.Request, p authzParams) (*flow.Authentic
 		}
 		return nil, store.Account{}, err
 	}
-	if p.maxAge >= 0 && h.now().Sub(bs.AuthTime) > p.maxAge {
+	if p.maxAge >= 0 && h.Clock.Now().Sub(bs.AuthTime) > p.maxAge {
 		return nil, store.Account{}, nil
 	}
 	if p.subject != "" && p.subject != bs.AccountID {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // FuzzParseClaimsRequest checks that the claims parameter (chosen by the
@@ -162,7 +163,7 @@ func FuzzRedirectSecure(f *testing.F) {
 // one of the seeds' tokens (or a re-encoding of one).
 func FuzzHintSubject(f *testing.F) {
 	ctx := f.Context()
-	db := openSQLite(f)
+	db := testdb.SQLite(f)
 	k := make([]byte, 32)
 	for i := range k {
 		k[i] = byte(i)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/consent"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 )
 
@@ -57,7 +58,7 @@ func TestGrantsEndedWhileTokenRequestInFlight(t *testing.T) {
 	for _, end := range ends {
 		for _, grant := range []string{"refresh_token", "authorization_code"} {
 			t.Run(end.name+"/"+grant, func(t *testing.T) {
-				eachBackend(t, func(t *testing.T, db backendDB) {
+				testdb.Each(t, func(t *testing.T, db testdb.DB) {
 					h := newHarness(t, db)
 					consents := &consent.Service{Store: db, Grants: db}
 					now := time.Now().UTC()

@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/propusk/propusk/store/postgres"
-	"github.com/propusk/propusk/store/postgres/pgtest"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // Token requests for one person wait for that person's grant lock while
@@ -21,14 +20,7 @@ import (
 // connection (a per-process lock per subject before BeginTX), or the wait
 // be bounded.
 func TestGrantLockWaitersDoNotStallOthers(t *testing.T) {
-	db, err := postgres.Open(t.Context(), pgtest.DSN(t)+"&pool_max_conns=4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.Postgres(t, "pool_max_conns=4")
 	h := newHarness(t, db)
 	var rts []string
 	for range 3 {

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
@@ -13,6 +12,7 @@ import (
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/consent"
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/web/page"
@@ -31,7 +31,7 @@ type Handler struct {
 	Ring     *seal.Ring
 	Pages    *page.Renderer
 	Logger   *slog.Logger
-	Now      func() time.Time
+	Clock    clock.Func
 
 	provider fosite.OAuth2Provider
 	fosite   *fosite.Config
@@ -96,13 +96,6 @@ func (h *Handler) Mount(r *mux.Router) error {
 	r.HandleFunc(PathUserinfo, h.userinfo).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(PathEndSession, h.endSession).Methods(http.MethodGet, http.MethodPost)
 	return nil
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 func (h *Handler) secureCookies() bool {

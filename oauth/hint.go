@@ -97,7 +97,7 @@ func (h *Handler) verifyJWT(ctx context.Context, token string) error {
 	// ahead must not look issued in the future to one whose clock runs
 	// behind. It cannot stretch a token's life: the stored grant it is
 	// looked up by expires on the verifying node's clock, without leeway.
-	if err := claims.ValidateWithLeeway(jwt.Expected{Issuer: h.Config.Issuer, Time: h.now()}, jwtClockLeeway); err != nil {
+	if err := claims.ValidateWithLeeway(jwt.Expected{Issuer: h.Config.Issuer, Time: h.Clock.Now()}, jwtClockLeeway); err != nil {
 		return fosite.ErrTokenExpired.WithWrap(err)
 	}
 	return nil

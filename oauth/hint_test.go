@@ -1,26 +1,25 @@
 package oauth
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/propusk/propusk/store/sqlite"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // A JWT access token signed on a node whose clock runs a little ahead is
 // not "issued in the future" here; one far ahead, or expired, is refused.
 func TestVerifyJWTClockLeeway(t *testing.T) {
 	ctx := t.Context()
-	ks := &KeySet{Store: openSQLite(t), Ring: testRing(t)}
+	ks := &KeySet{Store: testdb.SQLite(t), Ring: testRing(t)}
 	if err := ks.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	h := &Handler{Config: Config{Issuer: testIssuer}, Keys: ks, Now: func() time.Time { return now }}
+	h := &Handler{Config: Config{Issuer: testIssuer}, Keys: ks, Clock: func() time.Time { return now }}
 	key, err := ks.Current(ctx, AlgES256)
 	if err != nil {
 		t.Fatal(err)
@@ -46,18 +45,4 @@ func TestVerifyJWTClockLeeway(t *testing.T) {
 	if err := h.verifyJWT(ctx, token(now.Add(-20*time.Minute), now.Add(-time.Minute))); err == nil {
 		t.Error("expired a minute ago: accepted")
 	}
-}
-
-// openSQLite is a fresh, migrated SQLite database that lives as long as tb.
-func openSQLite(tb testing.TB) *sqlite.DB {
-	tb.Helper()
-	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(tb.Context()); err != nil {
-		tb.Fatal(err)
-	}
-	return db
 }

@@ -18,6 +18,7 @@ import (
 	josev3 "github.com/go-jose/go-jose/v3"
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
 )
@@ -64,7 +65,7 @@ const (
 type KeySet struct {
 	Store store.SigningKeys
 	Ring  *seal.Ring
-	Now   func() time.Time
+	Clock clock.Func
 
 	RetiredPublished time.Duration // 0: DefaultRetiredPublished
 	RetiredKept      time.Duration // 0: DefaultRetiredKept
@@ -89,13 +90,6 @@ type key struct {
 	private *jose.JSONWebKey
 	public  jose.JSONWebKey
 	fosite  *josev3.JSONWebKey // the private key as fosite v0.49 takes it
-}
-
-func (ks *KeySet) now() time.Time {
-	if ks.Now != nil {
-		return ks.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 func (ks *KeySet) retiredPublished() time.Duration {
@@ -134,7 +128,7 @@ func (ks *KeySet) Ensure(ctx context.Context) error {
 	var mine []store.SigningKey
 	for _, alg := range SigningAlgorithms {
 		if !have[alg] {
-			k, err := ks.create(ctx, alg, ks.now())
+			k, err := ks.create(ctx, alg, ks.Clock.Now())
 			if err != nil {
 				return err
 			}
@@ -177,7 +171,7 @@ func (ks *KeySet) Rotate(ctx context.Context, alg string, publishAhead time.Dura
 	if publishAhead < 0 {
 		return "", errors.New("publish-ahead period must not be negative")
 	}
-	k, err := ks.create(ctx, alg, ks.now().Add(publishAhead))
+	k, err := ks.create(ctx, alg, ks.Clock.Now().Add(publishAhead))
 	if err != nil {
 		return "", err
 	}
@@ -221,7 +215,7 @@ func (ks *KeySet) create(ctx context.Context, alg string, signFrom time.Time) (s
 	if err != nil {
 		return store.SigningKey{}, err
 	}
-	now := ks.now()
+	now := ks.Clock.Now()
 	k := store.SigningKey{ID: jwk.KeyID, Algorithm: alg, Private: sealed, Public: pubJSON, CreatedAt: now, SignFrom: signFrom.UTC()}
 	if err := ks.Store.CreateSigningKey(ctx, k); err != nil {
 		return store.SigningKey{}, fmt.Errorf("store signing key: %w", err)
@@ -313,7 +307,7 @@ func (ks *KeySet) current(ctx context.Context, alg string) (*key, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := ks.now()
+	now := ks.Clock.Now()
 	var cur *key
 	for i := range keys { // oldest SignFrom first: the last eligible wins
 		if keys[i].Algorithm == alg && !keys[i].SignFrom.After(now) {
@@ -333,7 +327,7 @@ func (ks *KeySet) Published(ctx context.Context) (jose.JSONWebKeySet, error) {
 	if err != nil {
 		return jose.JSONWebKeySet{}, err
 	}
-	now := ks.now()
+	now := ks.Clock.Now()
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
 	for i, k := range keys {
 		if r := retiredAt(keys, i, now); !r.IsZero() && now.After(r.Add(ks.retiredPublished())) {
@@ -433,7 +427,7 @@ func (ks *KeySet) Prune(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := ks.now()
+	now := ks.Clock.Now()
 	var gone []string
 	for i, k := range keys {
 		if r := retiredAt(keys, i, now); !r.IsZero() && now.After(r.Add(ks.retiredKept())) {
@@ -465,7 +459,7 @@ func (ks *KeySet) Describe(ctx context.Context) ([]KeyInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := ks.now()
+	now := ks.Clock.Now()
 	out := make([]KeyInfo, 0, len(keys))
 	for i, k := range keys {
 		info := KeyInfo{ID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt, SignFrom: k.SignFrom}

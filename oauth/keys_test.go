@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 )
 
@@ -54,10 +55,10 @@ func contains(l []string, s string) bool {
 }
 
 func TestKeyRotationLifecycle(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 		ring := testRing(t)
-		node := func() *KeySet { return &KeySet{Store: db, Ring: ring, Now: func() time.Time { return now }} }
+		node := func() *KeySet { return &KeySet{Store: db, Ring: ring, Clock: func() time.Time { return now }} }
 		ks := node()
 		ctx := t.Context()
 		if err := ks.Ensure(ctx); err != nil {
@@ -129,7 +130,7 @@ func TestKeyRotationLifecycle(t *testing.T) {
 }
 
 func TestKeysNeedTheRightSecretsKey(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ks := &KeySet{Store: db, Ring: testRing(t)}
 		if err := ks.Ensure(t.Context()); err != nil {
 			t.Fatal(err)
@@ -169,15 +170,15 @@ func (b *blindFirstList) ListSigningKeys(ctx context.Context) ([]store.SigningKe
 // later one withdraws its own, so every node signs with the key all of
 // them publish.
 func TestEnsureRaceKeepsOneKey(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := t.Context()
 		ring := testRing(t)
 		t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-		first := &KeySet{Store: db, Ring: ring, Now: func() time.Time { return t0 }}
+		first := &KeySet{Store: db, Ring: ring, Clock: func() time.Time { return t0 }}
 		if err := first.Ensure(ctx); err != nil {
 			t.Fatal(err)
 		}
-		late := &KeySet{Store: &blindFirstList{backendDB: db}, Ring: ring, Now: func() time.Time { return t0.Add(time.Millisecond) }}
+		late := &KeySet{Store: &blindFirstList{backendDB: db}, Ring: ring, Clock: func() time.Time { return t0.Add(time.Millisecond) }}
 		if err := late.Ensure(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +208,7 @@ func TestEnsureRaceKeepsOneKey(t *testing.T) {
 // The JWKS handler serves one shared encoding to every request at once:
 // none may write into it (run with -race).
 func TestJWKSServedConcurrently(t *testing.T) {
-	ks := &KeySet{Store: openSQLite(t), Ring: testRing(t)}
+	ks := &KeySet{Store: testdb.SQLite(t), Ring: testRing(t)}
 	if err := ks.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}

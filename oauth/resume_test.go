@@ -14,6 +14,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 )
 
@@ -28,10 +29,10 @@ type resumeEnv struct {
 
 const resumeClient = "card"
 
-func newResumeEnv(t *testing.T) *resumeEnv {
+func newResumeEnv(t *testing.T, db store.Store) *resumeEnv {
 	t.Helper()
 	ctx := t.Context()
-	db, ring := openSQLite(t), testRing(t)
+	ring := testRing(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	if err := db.CreateClient(ctx, store.Client{
 		ID: resumeClient, Name: "Compatriot card", RedirectURIs: []string{"https://card.example/cb", "https://card.example/cb2"},
@@ -87,7 +88,10 @@ func newResumeEnv(t *testing.T) *resumeEnv {
 // no fosite parse: everything the answer is built from, and what the pages
 // show.
 func TestResumeGivesBackTheRequest(t *testing.T) {
-	e := newResumeEnv(t)
+	testdb.Each(t, func(t *testing.T, db testdb.DB) { resumeGivesBackTheRequest(t, newResumeEnv(t, db)) })
+}
+
+func resumeGivesBackTheRequest(t *testing.T, e *resumeEnv) {
 	got, p, err := e.h.resume(t.Context(), e.f)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
@@ -134,25 +138,27 @@ func TestResumeChecksTheClientAsItIsNow(t *testing.T) {
 		{"deleted", nil, fosite.ErrInvalidClient, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newResumeEnv(t)
-			ctx := t.Context()
-			if tc.change == nil {
-				if err := e.db.DeleteClient(ctx, resumeClient); err != nil {
+			testdb.Each(t, func(t *testing.T, db testdb.DB) {
+				e := newResumeEnv(t, db)
+				ctx := t.Context()
+				if tc.change == nil {
+					if err := e.db.DeleteClient(ctx, resumeClient); err != nil {
+						t.Fatal(err)
+					}
+				} else if _, err := e.db.UpdateClient(ctx, resumeClient, func(c store.Client) (store.Client, error) {
+					tc.change(&c)
+					return c, nil
+				}); err != nil {
 					t.Fatal(err)
 				}
-			} else if _, err := e.db.UpdateClient(ctx, resumeClient, func(c store.Client) (store.Client, error) {
-				tc.change(&c)
-				return c, nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			ar, _, err := e.h.resume(ctx, e.f)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("resume: %v, want %v", err, tc.wantErr)
-			}
-			if got := ar != nil && ar.IsRedirectURIValid(); got != tc.toRedirect {
-				t.Fatalf("answer to the redirect URI: %v, want %v", got, tc.toRedirect)
-			}
+				ar, _, err := e.h.resume(ctx, e.f)
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("resume: %v, want %v", err, tc.wantErr)
+				}
+				if got := ar != nil && ar.IsRedirectURIValid(); got != tc.toRedirect {
+					t.Fatalf("answer to the redirect URI: %v, want %v", got, tc.toRedirect)
+				}
+			})
 		})
 	}
 }

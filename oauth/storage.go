@@ -18,6 +18,7 @@ import (
 	fositestorage "github.com/ory/fosite/storage"
 	"golang.org/x/text/language"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/store"
 )
@@ -40,21 +41,13 @@ type Storage struct {
 	// NewSession makes an empty session for requests read back without one
 	// (PAR, revocation).
 	NewSession func() fosite.Session
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	Clock      clock.Func
 	// PARLifespan bounds a pushed request whose session carries no expiry.
 	PARLifespan time.Duration
 	// ClientCacheTTL: 0 means DefaultClientCacheTTL, negative disables.
 	ClientCacheTTL time.Duration
 
 	clients sync.Map // client ID → cachedClient
-}
-
-func (s *Storage) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 // storedRequest is the serialised form of a fosite request. Authorize-only
@@ -143,7 +136,7 @@ func (s *Storage) record(kind, signature string, req fosite.Requester, expiryTyp
 	if expires.IsZero() {
 		// fosite sets every expiry it relies on; this only bounds rows of
 		// requests whose session carries none, so the sweeper can find them.
-		expires = s.now().Add(24 * time.Hour)
+		expires = s.Clock.Now().Add(24 * time.Hour)
 	}
 	return store.OAuthRecord{
 		Kind: kind, Signature: signature, RequestID: req.GetID(), ClientID: req.GetClient().GetID(),
@@ -254,7 +247,7 @@ func (s *Storage) GetClient(ctx context.Context, id string) (fosite.Client, erro
 		return nil, err
 	}
 	out := *c
-	out.now = s.now() // decides whether the previous secret still counts
+	out.now = s.Clock.Now() // decides whether the previous secret still counts
 	return &out, nil
 }
 
@@ -296,7 +289,7 @@ func (s *Storage) ClientAssertionJWTValid(ctx context.Context, jti string) error
 		return nil
 	case err != nil:
 		return nil
-	case exp.After(s.now()):
+	case exp.After(s.Clock.Now()):
 		return fosite.ErrJTIKnown
 	}
 	return nil
@@ -312,10 +305,10 @@ func (s *Storage) ClientAssertionJWTValid(ctx context.Context, jti string) error
 // from that second on: either would let the same jti through again. An
 // assertion is good only before its exp (RFC 7519 §4.1.4).
 func (s *Storage) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
-	if !exp.After(s.now()) {
+	if !exp.After(s.Clock.Now()) {
 		return fosite.ErrInvalidClient.WithHint("The client assertion has expired or has no usable 'exp' claim.")
 	}
-	err := s.Store.UseClientAssertion(ctx, jti, exp, s.now())
+	err := s.Store.UseClientAssertion(ctx, jti, exp, s.Clock.Now())
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return fosite.ErrJTIKnown
 	}
@@ -525,7 +518,7 @@ func (s *Storage) CreatePARSession(ctx context.Context, requestURI string, req f
 		return err
 	}
 	if sess := req.GetSession(); sess == nil || sess.GetExpiresAt(fosite.PushedAuthorizeRequestContext).IsZero() {
-		r.ExpiresAt = s.now().Add(s.PARLifespan)
+		r.ExpiresAt = s.Clock.Now().Add(s.PARLifespan)
 	}
 	return fositeErr(s.Store.CreateOAuthRecord(ctx, r))
 }
@@ -537,7 +530,7 @@ func (s *Storage) GetPARSession(ctx context.Context, requestURI string) (fosite.
 	if err != nil {
 		return nil, fositeErr(err)
 	}
-	if !r.ExpiresAt.After(s.now()) {
+	if !r.ExpiresAt.After(s.Clock.Now()) {
 		return nil, fmt.Errorf("%w: pushed authorization request expired", fosite.ErrNotFound)
 	}
 	req, _, err := s.get(ctx, store.OAuthPAR, requestURI, nil)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 )
 
@@ -17,7 +18,7 @@ import (
 // what introspection, userinfo and refresh pay on top of the database read.
 func BenchmarkOpenAccessRecord(b *testing.B) {
 	ctx := b.Context()
-	db := openSQLite(b)
+	db := testdb.SQLite(b)
 	key := make([]byte, 32)
 	rand.Read(key)
 	ring, err := seal.NewRing(key)

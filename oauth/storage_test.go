@@ -10,7 +10,6 @@ import (
 	"errors"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,42 +20,13 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/seal"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
-	"github.com/propusk/propusk/store/postgres"
-	"github.com/propusk/propusk/store/postgres/pgtest"
-	"github.com/propusk/propusk/store/sqlite"
 )
 
 type backendDB interface {
 	StorageBackend
 	store.Store
-}
-
-// eachBackend runs fn against a fresh SQLite database and, when configured,
-// a fresh PostgreSQL schema.
-func eachBackend(t *testing.T, fn func(t *testing.T, db backendDB)) {
-	t.Run("backend=sqlite", func(t *testing.T) {
-		db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, db)
-	})
-	t.Run("backend=postgres", func(t *testing.T) {
-		db, err := postgres.Open(t.Context(), pgtest.DSN(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, db)
-	})
 }
 
 // harness is fosite composed exactly as the provider composes it, over a
@@ -98,7 +68,7 @@ func newHarness(t *testing.T, db backendDB) *harness {
 	}
 	h.clientID, h.secret = c.ID, secret
 	h.st = &Storage{Store: db, Ring: ring, NewSession: func() fosite.Session { return NewSession() },
-		Now: func() time.Time { return h.now }, PARLifespan: DefaultPARLifespan}
+		Clock: func() time.Time { return h.now }, PARLifespan: DefaultPARLifespan}
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	jwk := &josev3.JSONWebKey{Key: ecKey, KeyID: "test-key", Algorithm: "ES256", Use: "sig"}
 	p, _, err := newFosite(Config{Issuer: testIssuer, TokenKey: key, SecretsHasher: hasher,
@@ -179,7 +149,7 @@ func rfcErr(err error) string {
 }
 
 func TestCodeFlowThroughFosite(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		verifier, challenge := pkcePair()
 		code := h.authorize("openid offline_access", challenge)
@@ -218,7 +188,7 @@ func TestCodeFlowThroughFosite(t *testing.T) {
 }
 
 func TestWrongVerifierAndMissingPKCE(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		_, challenge := pkcePair()
 		code := h.authorize("openid", challenge)
@@ -308,7 +278,7 @@ func race(n int, fn func() error) (wins int, errs []error) {
 // Several nodes redeem one code at once, each having seen it unused:
 // exactly one gets tokens.
 func TestConcurrentCodeRedemption(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		verifier, challenge := pkcePair()
 		code := h.authorize("openid offline_access", challenge)
@@ -327,7 +297,7 @@ func TestConcurrentCodeRedemption(t *testing.T) {
 // Several requests rotate one refresh token at once: exactly one gets new
 // tokens; the others learn that they lost (ErrRefreshTokenRaced).
 func TestConcurrentRefreshRotation(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		verifier, challenge := pkcePair()
 		resp, err := h.exchange(h.authorize("openid offline_access", challenge), verifier)
@@ -350,7 +320,7 @@ func TestConcurrentRefreshRotation(t *testing.T) {
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		verifier, challenge := pkcePair()
 		resp, err := h.exchange(h.authorize("openid offline_access", challenge), verifier)
@@ -383,7 +353,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestRefreshOnlyWithOfflineAccess(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		verifier, challenge := pkcePair()
 		resp, err := h.exchange(h.authorize("openid profile", challenge), verifier)
@@ -397,7 +367,7 @@ func TestRefreshOnlyWithOfflineAccess(t *testing.T) {
 }
 
 func TestClientCredentialsAndWrongSecret(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		resp, err := h.token(url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"}})
 		if err != nil {
@@ -414,7 +384,7 @@ func TestClientCredentialsAndWrongSecret(t *testing.T) {
 }
 
 func TestPARExpiryAndSingleUse(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		client, err := h.st.GetClient(t.Context(), h.clientID)
 		if err != nil {
@@ -453,7 +423,7 @@ func TestPARExpiryAndSingleUse(t *testing.T) {
 }
 
 func TestClientAssertionReplay(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		ctx := t.Context()
 		if err := h.st.ClientAssertionJWTValid(ctx, "jti-1"); err != nil {
@@ -474,7 +444,7 @@ func TestClientAssertionReplay(t *testing.T) {
 // A stored request is sealed to its row: the subject is not readable in
 // the database, and a sealed request copied to another row does not open.
 func TestStoredRequestsAreSealed(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		verifier, challenge := pkcePair()
 		resp, err := h.exchange(h.authorize("openid", challenge), verifier)
@@ -503,7 +473,7 @@ func TestStoredRequestsAreSealed(t *testing.T) {
 // Rotation never extends a refresh-token family: every rotated token
 // expires when the first one did.
 func TestRefreshLifetimeIsAbsolute(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db backendDB) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		h := newHarness(t, db)
 		verifier, challenge := pkcePair()
 		resp, err := h.exchange(h.authorize("openid offline_access", challenge), verifier)

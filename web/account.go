@@ -124,7 +124,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, returnTo string
 }
 
 func (h *Handler) fresh(bs store.BrowserSession) bool {
-	return h.now().Sub(bs.AuthTime) <= FreshSignIn
+	return h.Clock.Now().Sub(bs.AuthTime) <= FreshSignIn
 }
 
 // accountToken is the account forms' token: the sign-in's (SessionFormToken),
@@ -414,7 +414,7 @@ func (h *Handler) accountConfirm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return nil
 	}
-	key, _, status, known := mfaError(err, h.now())
+	key, _, status, known := mfaError(err, h.Clock.Now())
 	if !known {
 		return err
 	}

@@ -101,7 +101,7 @@ func (h *Handler) rememberDevice(w http.ResponseWriter, r *http.Request, acct st
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: deviceCookie, Value: strings.Join(keep, "~"), Path: "/",
-		Expires: h.now().Add(accounts.DeviceLifetime), MaxAge: int(accounts.DeviceLifetime / time.Second),
+		Expires: h.Clock.Now().Add(accounts.DeviceLifetime), MaxAge: int(accounts.DeviceLifetime / time.Second),
 		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 }

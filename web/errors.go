@@ -88,7 +88,7 @@ func setRetryAfter(w http.ResponseWriter, status, wait int) {
 // (mfaError) and returns the status to show the page with, or returns err
 // when it is not one of those.
 func (h *Handler) codeRefused(w http.ResponseWriter, err error, key *string, wait *int) (int, error) {
-	k, wt, status, ok := mfaError(err, h.now())
+	k, wt, status, ok := mfaError(err, h.Clock.Now())
 	if !ok {
 		return 0, err
 	}

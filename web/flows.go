@@ -17,6 +17,7 @@ import (
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/consent"
 	"github.com/propusk/propusk/flow"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/reqlog"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
@@ -60,7 +61,7 @@ type Handler struct {
 	// AchievedACR names the acr an account's level and the authentication
 	// methods reach (oauth.AchievedACR).
 	AchievedACR func(level string, amr []string) string
-	Now         func() time.Time
+	Clock       clock.Func
 }
 
 // Mount registers the pages.
@@ -74,13 +75,6 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.Handle("/lang", page.LanguageSwitch{Secure: h.SecureCookies, OnSwitch: h.switchFlowLanguage}).Methods(http.MethodGet)
 	r.PathPrefix("/static/").Handler(page.StaticHandler()).Methods(http.MethodGet, http.MethodHead)
 	h.mountAccount(r)
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 // waitSeconds is a wait told to a person or a client (Retry-After): whole
@@ -272,7 +266,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 		return err
 	}
 	if need {
-		pwd := flow.Authentication{AccountID: acct.ID, AuthTime: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
+		pwd := flow.Authentication{AccountID: acct.ID, AuthTime: h.Clock.Now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
 		// No SSO session until the second factor: the flow's browser
 		// binding keeps the rest of the sign-in to this browser, so a flow
 		// URL seen elsewhere (history, a log, a shoulder) cannot finish it.
@@ -290,7 +284,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, f *flow.Flow
 	// A new session at every login: a session cookie planted before it
 	// (session fixation) is worth nothing after.
 	h.endPreviousSession(r)
-	auth := accounts.Authentication{Time: h.now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
+	auth := accounts.Authentication{Time: h.Clock.Now(), AMR: []string{"pwd"}, ACR: h.AchievedACR(acct.Assurance, []string{"pwd"})}
 	cookie, bs, err := h.Sessions.Create(ctx, acct.ID, auth, r.UserAgent(), addr)
 	if err != nil {
 		return err

@@ -135,7 +135,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request, f *flow.Flow, ac
 	}
 	// A step-up from a session whose password is not recent: the password
 	// again first, as on the account page.
-	if f.SessionID != "" && h.now().Sub(f.AuthTime) > FreshSignIn {
+	if f.SessionID != "" && h.Clock.Now().Sub(f.AuthTime) > FreshSignIn {
 		f, err := h.Flows.Move(ctx, f.ID, (*flow.Flow).RequirePassword)
 		if err != nil {
 			return err
@@ -204,7 +204,7 @@ func (h *Handler) secondFactorProven(w http.ResponseWriter, r *http.Request, f *
 		amr = append(amr, "otp")
 	}
 	acr := h.AchievedACR(acct.Assurance, amr)
-	now := h.now()
+	now := h.Clock.Now()
 	// A new session (and cookie) every time, for a step-up too: a copy of
 	// the password-only cookie taken earlier must not become a
 	// second-factor session.

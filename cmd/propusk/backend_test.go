@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 )
 
@@ -35,49 +36,43 @@ func (s *otherNodeFirst) GetServerSecret(ctx context.Context, name string) (stor
 // it must start, with the same secret as the other node, never fail with
 // "not found".
 func TestServerSecretLostRace(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run("backend="+backend, func(t *testing.T) {
-			db := openE2EDB(t, backend)
-			ring := newRing(t)
-			var winner []byte
-			st := &otherNodeFirst{ServerSecrets: db, other: func() error {
-				var err error
-				winner, err = serverSecret(t.Context(), db, ring, tokenKeyName, timeNow())
-				return err
-			}}
-			got, err := serverSecret(t.Context(), st, ring, tokenKeyName, timeNow())
-			if err != nil {
-				t.Fatalf("the node that lost the race: %v", err)
-			}
-			if !bytes.Equal(got, winner) || len(got) != 32 {
-				t.Fatalf("the node that lost the race has its own secret: %x, want the winner's %x", got, winner)
-			}
-		})
-	}
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ring := newRing(t)
+		var winner []byte
+		st := &otherNodeFirst{ServerSecrets: db, other: func() error {
+			var err error
+			winner, err = serverSecret(t.Context(), db, ring, tokenKeyName, timeNow())
+			return err
+		}}
+		got, err := serverSecret(t.Context(), st, ring, tokenKeyName, timeNow())
+		if err != nil {
+			t.Fatalf("the node that lost the race: %v", err)
+		}
+		if !bytes.Equal(got, winner) || len(got) != 32 {
+			t.Fatalf("the node that lost the race has its own secret: %x, want the winner's %x", got, winner)
+		}
+	})
 }
 
 // Many nodes starting at once on an empty database end with one secret.
 func TestServerSecretManyNodesAtOnce(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run("backend="+backend, func(t *testing.T) {
-			db := openE2EDB(t, backend)
-			ring := newRing(t)
-			const nodes = 8
-			got := make([][]byte, nodes)
-			errs := make([]error, nodes)
-			var wg sync.WaitGroup
-			for i := range nodes {
-				wg.Go(func() { got[i], errs[i] = serverSecret(t.Context(), db, ring, clientSecretKeyName, timeNow()) })
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ring := newRing(t)
+		const nodes = 8
+		got := make([][]byte, nodes)
+		errs := make([]error, nodes)
+		var wg sync.WaitGroup
+		for i := range nodes {
+			wg.Go(func() { got[i], errs[i] = serverSecret(t.Context(), db, ring, clientSecretKeyName, timeNow()) })
+		}
+		wg.Wait()
+		for i := range nodes {
+			if errs[i] != nil {
+				t.Fatalf("node %d: %v", i, errs[i])
 			}
-			wg.Wait()
-			for i := range nodes {
-				if errs[i] != nil {
-					t.Fatalf("node %d: %v", i, errs[i])
-				}
-				if !bytes.Equal(got[i], got[0]) {
-					t.Fatalf("node %d has another secret than node 0", i)
-				}
+			if !bytes.Equal(got[i], got[0]) {
+				t.Fatalf("node %d has another secret than node 0", i)
 			}
-		})
-	}
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pquerna/otp"
 	"golang.org/x/text/language"
 
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/web/page"
 )
@@ -23,15 +24,13 @@ import (
 // SQLite, as the other browser tests; PostgreSQL too, so the pages are
 // driven in a browser even while one backend's local flows fail.
 
-var accountBackends = []string{"sqlite", "postgres"}
-
 // browserAccountIDP starts Propusk with one person ("anna") whose account
 // speaks locale ("" for none), after checking that /account leads to a
 // login page on this backend; when it does not, that is a bug of its own,
 // reported by the subtest, and the rest is skipped.
 func browserAccountIDP(t *testing.T, backend, locale string) *idp {
 	t.Helper()
-	p := startIDP(t, openE2EDB(t, backend), newRing(t))
+	p := startIDP(t, testdb.Open(t, backend), newRing(t))
 	p.accountPerson(t, "anna", locale)
 	if !t.Run("local flow's login page", func(t *testing.T) { expectLocalFlowLogin(t, p) }) {
 		t.Skip("the account page's sign-in failed on " + backend + " (see the subtest above); the rest cannot run")
@@ -40,7 +39,7 @@ func browserAccountIDP(t *testing.T, backend, locale string) *idp {
 }
 
 func TestBrowserAccountPage(t *testing.T) {
-	for _, backend := range accountBackends {
+	for _, backend := range testdb.Backends {
 		t.Run("backend="+backend, func(t *testing.T) {
 			// Russian: the browser asks for it, and so does the account.
 			t.Run("ru", func(t *testing.T) {
@@ -232,7 +231,7 @@ func expectBrowserAccountPage(t *testing.T, c *chrome, lang pageLang) {
 // language of the page it was used on, also for an account that has a
 // language, and lead to a page from one that answered a form.
 func TestBrowserAccountPageLanguageSwitcher(t *testing.T) {
-	for _, backend := range accountBackends {
+	for _, backend := range testdb.Backends {
 		t.Run("backend="+backend, func(t *testing.T) {
 			p := browserAccountIDP(t, backend, "ru")
 			c := startChrome(t, chromeOptions{acceptLanguage: "ru"})

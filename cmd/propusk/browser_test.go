@@ -24,6 +24,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // The browser tests drive the sign-in and consent pages in a real headless
@@ -358,7 +359,7 @@ const browserClientName = "Карта соотечественника"
 // relying party, and builds an authorization URL with S256 PKCE.
 func newBrowserFlow(t *testing.T, backend string, params ...oauth2.AuthCodeOption) *browserFlow {
 	t.Helper()
-	p := startIDP(t, openE2EDB(t, backend), newRing(t))
+	p := startIDP(t, testdb.Open(t, backend), newRing(t))
 	p.person(t, "anna", "standard")
 	rp := startRelyingParty(t)
 	cfg, _ := p.rp(t, clients.Registration{Name: browserClientName, RedirectURIs: []string{rp.redirect}})

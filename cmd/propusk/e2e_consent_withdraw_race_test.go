@@ -13,6 +13,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/consent"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 )
 
@@ -43,9 +44,9 @@ func (w *withdrawAfterRead) GetConsent(ctx context.Context, accountID, clientID 
 // consent_required, the interactive ones go to the consent page.
 func TestWithdrawalRacingAuthorization(t *testing.T) {
 	for _, path := range []string{"silent", "session", "sign_in"} {
-		for _, backend := range []string{"sqlite", "postgres"} {
+		for _, backend := range testdb.Backends {
 			t.Run(path+"/backend="+backend, func(t *testing.T) {
-				raw := openE2EDB(t, backend)
+				raw := testdb.Open(t, backend)
 				db := &withdrawAfterRead{database: raw}
 				p := startIDP(t, db, newRing(t))
 				const username = "olga"
@@ -146,9 +147,9 @@ func (w *withdrawDuringCodeWrite) CreateOAuthRecord(ctx context.Context, r store
 // while its code is being written: it must wait for the code and end it,
 // not skip a row it could not yet see (PostgreSQL, READ COMMITTED).
 func TestWithdrawalDuringCodeWrite(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
+	for _, backend := range testdb.Backends {
 		t.Run("backend="+backend, func(t *testing.T) {
-			raw := openE2EDB(t, backend)
+			raw := testdb.Open(t, backend)
 			db := &withdrawDuringCodeWrite{database: raw}
 			p := startIDP(t, db, newRing(t))
 			const username = "olga"

@@ -24,6 +24,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/reqlog"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // The back-channel endpoints' errors, each against its RFC: token (RFC
@@ -411,10 +412,10 @@ func startIDPLogged(t *testing.T, db database) (*idp, *syncBuffer) {
 // "invalid", and logs the failure. Both for clients the node holds in its
 // cache and for clients it must read.
 func TestEndToEndBackChannelDatabaseGone(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
+	for _, backend := range testdb.Backends {
 		t.Run("backend="+backend, func(t *testing.T) {
 			t.Parallel()
-			db := openE2EDB(t, backend)
+			db := testdb.Open(t, backend)
 			p, logs := startIDPLogged(t, db)
 			p.person(t, "pavel", "simplified")
 			full, _ := p.rp(t, clients.Registration{FirstParty: true, GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}})

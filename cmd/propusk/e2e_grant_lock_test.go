@@ -9,8 +9,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/propusk/propusk/clients"
-	"github.com/propusk/propusk/store/postgres"
-	"github.com/propusk/propusk/store/postgres/pgtest"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // holdGrantLock takes subject's grant lock in a transaction of its own and
@@ -51,15 +50,7 @@ func holdGrantLock(t *testing.T, db database, subject string) (release func()) {
 // the redirect's form of a 500, which tells the relying party Propusk is
 // broken and is logged as an internal error.
 func TestGrantLockBusyAtAuthorization(t *testing.T) {
-	dsn := pgtest.DSN(t) + "&lock_timeout=300"
-	db, err := postgres.Open(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.Postgres(t, "lock_timeout=300")
 	p := startIDP(t, db, newRing(t))
 	const username = "olga"
 	id := p.accountPerson(t, username, "en")

@@ -14,8 +14,8 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/mfa"
-	"github.com/propusk/propusk/store/postgres/pgtest"
 	"github.com/propusk/propusk/web/page"
 )
 
@@ -93,9 +93,8 @@ func enrolmentOnPage(t *testing.T, p browserPage) (id, secret string) {
 // Two nodes on one database count one person's wrong codes together: the
 // lock-out cannot be dodged by a load balancer spreading the guesses.
 func TestEndToEndSecondFactorThrottleAcrossNodes(t *testing.T) {
-	pgtest.BaseDSN(t)
 	ctx := t.Context()
-	db := openE2EDB(t, "postgres")
+	db := testdb.Postgres(t)
 	ring := newRing(t)
 	a, b := startIDP(t, db, ring), startIDP(t, db, ring)
 	id := a.person(t, "raisa", "standard")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/store"
 )
 
@@ -662,7 +663,7 @@ func TestEndToEndUserinfoRefusals(t *testing.T) {
 // (with a reference), the token endpoint answers temporarily_unavailable,
 // liveness still holds.
 func TestEndToEndDatabaseGoesAway(t *testing.T) {
-	db := openE2EDB(t, "sqlite")
+	db := testdb.Open(t, "sqlite")
 	p := startIDP(t, db, newRing(t))
 	cfg, _ := p.rp(t, clients.Registration{})
 	cached, _ := p.rp(t, clients.Registration{GrantTypes: []string{"authorization_code", "client_credentials"}})
@@ -820,7 +821,7 @@ func TestEndToEndEndedSessionCannotFinishAFlow(t *testing.T) {
 // path /), so a sibling subdomain cannot plant or shadow it; the plain name
 // is for loopback http only.
 func TestEndToEndSecureSessionCookie(t *testing.T) {
-	db, ring := openE2EDB(t, "sqlite"), newRing(t)
+	db, ring := testdb.Open(t, "sqlite"), newRing(t)
 	p := startIDPOn(t, db, ring, true)
 	issuer := p.issuer
 	p.person(t, "roza", "simplified")

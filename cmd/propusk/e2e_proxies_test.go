@@ -8,6 +8,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/reqlog"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // forwardedBy makes a browser's requests arrive as a reverse proxy would
@@ -41,7 +42,7 @@ func TestEndToEndTrustedProxies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := startIDPWith(t, openE2EDB(t, "sqlite"), newRing(t), false, proxies)
+			p := startIDPWith(t, testdb.Open(t, "sqlite"), newRing(t), false, proxies)
 			id := p.person(t, "ilya", "simplified")
 			cfg, _ := p.rp(t, clients.Registration{FirstParty: true})
 			br := newBrowser(t)

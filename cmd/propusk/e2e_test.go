@@ -12,7 +12,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,9 +24,7 @@ import (
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/reqlog"
 	"github.com/propusk/propusk/internal/seal"
-	"github.com/propusk/propusk/store/postgres"
-	"github.com/propusk/propusk/store/postgres/pgtest"
-	"github.com/propusk/propusk/store/sqlite"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // The end-to-end tests run Propusk's real handler tree (newHandler, as
@@ -42,26 +39,6 @@ type idp struct {
 	db     database
 	ring   *seal.Ring
 	srv    *httptest.Server
-}
-
-// openE2EDB opens a fresh, migrated database of the given backend.
-func openE2EDB(t testing.TB, backend string) database {
-	t.Helper()
-	var db database
-	var err error
-	if backend == "postgres" {
-		db, err = postgres.Open(t.Context(), pgtest.DSN(t))
-	} else {
-		db, err = sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "propusk.db"), sqlite.Options{})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 // startIDP serves a handler tree over db; several trees may share one
@@ -126,10 +103,10 @@ func newRing(t testing.TB) *seal.Ring {
 
 // eachE2EBackend runs fn on SQLite and PostgreSQL.
 func eachE2EBackend(t *testing.T, fn func(t *testing.T, p *idp)) {
-	for _, backend := range []string{"sqlite", "postgres"} {
+	for _, backend := range testdb.Backends {
 		t.Run("backend="+backend, func(t *testing.T) {
 			t.Parallel()
-			fn(t, startIDP(t, openE2EDB(t, backend), newRing(t)))
+			fn(t, startIDP(t, testdb.Open(t, backend), newRing(t)))
 		})
 	}
 }
@@ -454,8 +431,7 @@ func TestEndToEndRefusals(t *testing.T) {
 // Two handler trees (two nodes) on one PostgreSQL database share the SSO
 // session: signed in at one, the person is signed in at the other.
 func TestTwoNodesShareOneSession(t *testing.T) {
-	pgtest.BaseDSN(t)
-	db := openE2EDB(t, "postgres")
+	db := testdb.Postgres(t)
 	ring := newRing(t)
 	a, b := startIDP(t, db, ring), startIDP(t, db, ring)
 	p := a

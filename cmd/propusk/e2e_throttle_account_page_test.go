@@ -11,6 +11,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/internal/clock"
 )
 
 // Targeted lock-out, on the account page: the owner, signed in a moment
@@ -72,15 +73,15 @@ func TestEndToEndPasswordChangeKeepsThisBrowserKnown(t *testing.T) {
 
 		// A guesser ran the account up to the limit over the last day,
 		// from unknown browsers, as fast as it was let.
-		clk := timeNow().Add(-25 * time.Hour)
-		guesser := &accounts.LoginThrottle{Store: p.db, Now: func() time.Time { return clk }}
+		clk := clock.NewFake(timeNow().Add(-25 * time.Hour))
+		guesser := &accounts.LoginThrottle{Store: p.db, Clock: clk.Now}
 		for n, i := 0, 0; n < accounts.AccountFailures; i++ {
 			r, err := guesser.Reserve(t.Context(), username, "198.51.100."+strconv.Itoa(i%250), "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r.Wait > 0 {
-				clk = clk.Add(r.Wait)
+				clk.Advance(r.Wait)
 				continue
 			}
 			n++

@@ -13,6 +13,7 @@ import (
 
 	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/clients"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/mfa"
 )
 
@@ -102,15 +103,15 @@ func TestEndToEndAccountPasswordLocked(t *testing.T) {
 		br := newBrowser(t)
 		page := signInToAccount(t, p, br, username, accountPassword, "", nil)
 
-		clk := timeNow().Add(-25 * time.Hour)
-		guesser := &accounts.LoginThrottle{Store: p.db, Now: func() time.Time { return clk }}
+		clk := clock.NewFake(timeNow().Add(-25 * time.Hour))
+		guesser := &accounts.LoginThrottle{Store: p.db, Clock: clk.Now}
 		for n, i := 0, 0; n < accounts.AccountFailures; i++ {
 			r, err := guesser.Reserve(t.Context(), username, "198.51.100."+strconv.Itoa(i%250), "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r.Wait > 0 {
-				clk = clk.Add(r.Wait)
+				clk.Advance(r.Wait)
 				continue
 			}
 			n++

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/propusk/propusk/internal/reqlog"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/oauth"
 	"github.com/propusk/propusk/web/page"
 )
@@ -31,7 +32,7 @@ import (
 // database, and its background jobs, not started.
 func testHandler(t *testing.T, backend string) (http.Handler, *background, database) {
 	t.Helper()
-	db := openE2EDB(t, backend)
+	db := testdb.Open(t, backend)
 	logger := slog.New(reqlog.Handler{Handler: slog.NewTextHandler(io.Discard, nil)})
 	h, jobs, err := newHandler(t.Context(), "http://127.0.0.1:8080", db, newRing(t), logger, prometheus.NewRegistry(), nil)
 	if err != nil {

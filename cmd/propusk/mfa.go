@@ -55,7 +55,7 @@ func (a *app) withReason(ctx context.Context, x *invocation, args []string, fn f
 // factor's and the password's.
 func (a *app) usersUnlock(ctx context.Context, x *invocation, args []string) error {
 	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
-		s := &mfa.Service{Store: db, Now: timeNow}
+		s := &mfa.Service{Store: db}
 		if err := s.Unlock(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
 			return storeErr(err, "unlock the second factor")
 		}
@@ -82,7 +82,7 @@ func (a *app) usersUnlock(ctx context.Context, x *invocation, args []string) err
 // usersResetMFA runs "users reset-mfa".
 func (a *app) usersResetMFA(ctx context.Context, x *invocation, args []string) error {
 	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
-		s := &mfa.Service{Store: db, Now: timeNow}
+		s := &mfa.Service{Store: db}
 		if err := s.Reset(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
 			return storeErr(err, "reset the second factor")
 		}

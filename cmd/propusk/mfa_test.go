@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,29 +13,17 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/propusk/propusk/accounts"
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/mfa"
 	"github.com/propusk/propusk/store"
 )
-
-// testClock is the injected clock of the test's mfa.Service.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // mfaFixture is a second-factor service over the command's database, as
 // the web handlers will build it.
 type mfaFixture struct {
 	db  database
 	svc *mfa.Service
-	clk *testClock
+	clk *clock.Fake
 }
 
 func newMFAFixture(t *testing.T, b *backendFixture) *mfaFixture {
@@ -55,8 +42,8 @@ func newMFAFixture(t *testing.T, b *backendFixture) *mfaFixture {
 		t.Fatal(err)
 	}
 	// The middle of a time step, so that neighbouring steps are clear.
-	clk := &testClock{t: time.Now().UTC().Truncate(mfa.Period).Add(mfa.Period / 2)}
-	return &mfaFixture{db: db, svc: &mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Now: clk.Now}, clk: clk}
+	clk := clock.NewFake(time.Now().UTC().Truncate(mfa.Period).Add(mfa.Period / 2))
+	return &mfaFixture{db: db, svc: &mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Clock: clk.Now}, clk: clk}
 }
 
 // totpCode is the code of secret at time at.
@@ -228,7 +215,7 @@ func TestUsersUnlockAndResetMFA(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		f.clk.Add(mfa.Period)
+		f.clk.Advance(mfa.Period)
 		next = totpCode(t, secret, f.clk.Now().Add(mfa.Period))
 		f.wantLocked(t, vera.ID, next, true)
 		var unlocked map[string]any
@@ -246,7 +233,7 @@ func TestUsersUnlockAndResetMFA(t *testing.T) {
 
 		// reset-mfa removes every authenticator and recovery code and
 		// lifts the lock.
-		f.clk.Add(mfa.Period)
+		f.clk.Advance(mfa.Period)
 		f.lockOut(t, vera.ID, secret)
 		// A session that proved the app (on the lost phone, say) ends too.
 		stolen, _, err := (&accounts.Sessions{Store: f.db}).Create(ctx, vera.ID, accounts.Authentication{Time: timeNow(), AMR: []string{"pwd", "otp"}}, "phone", "192.0.2.1")
@@ -274,7 +261,7 @@ func TestUsersUnlockAndResetMFA(t *testing.T) {
 			t.Errorf("the removed authenticator's code after reset: %v, want %v", err, mfa.ErrNoAuthenticator)
 		}
 		// The person can enrol again.
-		f.clk.Add(mfa.Period)
+		f.clk.Advance(mfa.Period)
 		f.enrol(t, vera.ID, vera.Username)
 
 		resets := auditEvents(t, f.db, vera.ID, "mfa.reset")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/oauth"
 )
 
@@ -16,7 +17,7 @@ import (
 // served from memory, with the right keys, even after the JWKS has to be
 // rebuilt (a key change) and the rebuild fails.
 func TestMetadataSurvivesDatabaseOutage(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
+	for _, backend := range testdb.Backends {
 		t.Run("backend="+backend, func(t *testing.T) {
 			t.Parallel()
 			h, jobs, db := testHandler(t, backend)

@@ -44,7 +44,7 @@ func TestSecretsKeyReseal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return &mfa.Service{Store: db, Ring: ring, RecoveryKey: key, Now: timeNow}, func() { db.Close() }
+			return &mfa.Service{Store: db, Ring: ring, RecoveryKey: key}, func() { db.Close() }
 		}
 		svc, done := authenticator(old)
 		en, err := svc.Begin(t.Context(), person.ID, "rita", "phone", false, mfa.Meta{})

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/store"
 )
 
@@ -39,14 +40,7 @@ type Sweeper struct {
 	Interval    time.Duration // between sweeps; 0: 5 minutes
 	Batch       int           // rows per statement; 0: 500
 	SessionIdle time.Duration // sessions unused this long are removed
-	Now         func() time.Time
-}
-
-func (s *Sweeper) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Clock       clock.Func
 }
 
 // Run sweeps every Interval until ctx ends.
@@ -78,7 +72,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	if batch <= 0 {
 		batch = 500
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	idleBefore := time.Time{}
 	if s.SessionIdle > 0 {
 		idleBefore = now.Add(-s.SessionIdle)

@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/propusk/propusk/internal/clock"
 	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/internal/sweeper"
+	"github.com/propusk/propusk/internal/testdb"
 	"github.com/propusk/propusk/oauth"
 	"github.com/propusk/propusk/store"
 	"github.com/propusk/propusk/store/sqlite"
@@ -26,34 +26,10 @@ var sweepAt = t0.Add(40 * 24 * time.Hour)
 
 const sessionIdle = 12 * time.Hour
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.SQLite(t)
 	must(t, db.CreateAccount(ctx, store.Account{ID: "acc", Username: "anna", Kind: "foreign_national",
 		Assurance: "confirmed", Citizenships: []string{}, CreatedAt: t0, UpdatedAt: t0}))
 	must(t, db.CreateClient(ctx, store.Client{ID: "rp", Name: "RP", RedirectURIs: []string{"https://rp.example/cb"},
@@ -184,7 +160,7 @@ func countExpired(rows []row) int {
 	return n
 }
 
-func newKeySet(t *testing.T, db *sqlite.DB, clk *clock) *oauth.KeySet {
+func newKeySet(t *testing.T, db *sqlite.DB, clk *clock.Fake) *oauth.KeySet {
 	t.Helper()
 	k := make([]byte, seal.KeySize)
 	for i := range k {
@@ -192,7 +168,7 @@ func newKeySet(t *testing.T, db *sqlite.DB, clk *clock) *oauth.KeySet {
 	}
 	ring, err := seal.NewRing(k)
 	must(t, err)
-	return &oauth.KeySet{Store: db, Ring: ring, Now: clk.Now}
+	return &oauth.KeySet{Store: db, Ring: ring, Clock: clk.Now}
 }
 
 func keyIDs(t *testing.T, db *sqlite.DB) []string {
@@ -209,7 +185,7 @@ func keyIDs(t *testing.T, db *sqlite.DB) []string {
 
 func TestSweepRemovesExactlyTheExpired(t *testing.T) {
 	db := openDB(t)
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 
 	// Keys: one ES256 key retired at t0+1h (long past keeping at sweepAt),
 	// its successor and the RS256 key, both current.
@@ -233,7 +209,7 @@ func TestSweepRemovesExactlyTheExpired(t *testing.T) {
 
 	rows := fill(t, db)
 	clk.Set(sweepAt)
-	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: sessionIdle, Now: clk.Now}
+	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: sessionIdle, Clock: clk.Now}
 	n, err := s.Sweep(t.Context())
 	must(t, err)
 	if want := countExpired(rows) + 1; n != want {
@@ -260,7 +236,7 @@ func TestSweepDefaultBatchAndNoIdleTimeout(t *testing.T) {
 			rows[i].expired = false
 		}
 	}
-	s := &sweeper.Sweeper{Store: db, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Clock: func() time.Time { return sweepAt }}
 	n, err := s.Sweep(t.Context())
 	must(t, err)
 	if want := countExpired(rows); n != want {
@@ -272,7 +248,7 @@ func TestSweepDefaultBatchAndNoIdleTimeout(t *testing.T) {
 func TestSweepEarlyKeepsEverything(t *testing.T) {
 	db := openDB(t)
 	rows := fill(t, db)
-	clk := &clock{now: t0}
+	clk := clock.NewFake(t0)
 	keys := newKeySet(t, db, clk)
 	must(t, keys.Ensure(t.Context()))
 	clk.Set(t0.Add(time.Hour))
@@ -284,7 +260,7 @@ func TestSweepEarlyKeepsEverything(t *testing.T) {
 	for i := range rows {
 		rows[i].expired = false
 	}
-	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: 45 * 24 * time.Hour, Now: clk.Now}
+	s := &sweeper.Sweeper{Store: db, Keys: keys, Batch: 2, SessionIdle: 45 * 24 * time.Hour, Clock: clk.Now}
 	n, err := s.Sweep(t.Context())
 	if err != nil || n != 0 {
 		t.Fatalf("Sweep = %d, %v; want 0", n, err)
@@ -312,7 +288,7 @@ func TestSweepPruneResults(t *testing.T) {
 	rows := fill(t, db)
 	boom := errors.New("boom")
 	p := &pruner{gone: []string{"k1"}, err: boom}
-	s := &sweeper.Sweeper{Store: db, Keys: p, Batch: 3, SessionIdle: sessionIdle, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Keys: p, Batch: 3, SessionIdle: sessionIdle, Clock: func() time.Time { return sweepAt }}
 	n, err := s.Sweep(t.Context())
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the pruner's", err)
@@ -332,7 +308,7 @@ func TestSweepCancelled(t *testing.T) {
 	p := &pruner{}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	s := &sweeper.Sweeper{Store: db, Keys: p, SessionIdle: sessionIdle, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Keys: p, SessionIdle: sessionIdle, Clock: func() time.Time { return sweepAt }}
 	n, err := s.Sweep(ctx)
 	if !errors.Is(err, context.Canceled) || n != 0 {
 		t.Fatalf("Sweep = %d, %v; want 0, context.Canceled", n, err)
@@ -374,7 +350,7 @@ func TestRunSweepsAtOnceAndStopsWhenCancelled(t *testing.T) {
 	rows := fill(t, db)
 	logs := make(records, 16)
 	s := &sweeper.Sweeper{Store: db, Logger: slog.New(logs), Interval: time.Hour, SessionIdle: sessionIdle,
-		Now: func() time.Time { return sweepAt }}
+		Clock: func() time.Time { return sweepAt }}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan struct{})
@@ -396,7 +372,7 @@ func TestRunLogsFailureAndStops(t *testing.T) {
 	db := openDB(t)
 	must(t, db.Close()) // every sweep now fails
 	logs := make(records, 16)
-	s := &sweeper.Sweeper{Store: db, Logger: slog.New(logs), Interval: time.Hour, Now: func() time.Time { return sweepAt }}
+	s := &sweeper.Sweeper{Store: db, Logger: slog.New(logs), Interval: time.Hour, Clock: func() time.Time { return sweepAt }}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan struct{})
