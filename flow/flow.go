@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/internal/clock"
+	"github.com/propusk/propusk/internal/seal"
 	"github.com/propusk/propusk/internal/token"
 	"github.com/propusk/propusk/store"
 )
