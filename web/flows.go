@@ -387,10 +387,12 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, f *flow.Fl
 			asked, before = missing, allowed
 		}
 	}
-	for _, s := range asked {
+	// In the account page's order: offline_access speaks of "this data",
+	// so it comes after the data.
+	for _, s := range scopeDisplayOrder(asked) {
 		view.Scopes = append(view.Scopes, page.ScopeView{Name: s})
 	}
-	for _, s := range before {
+	for _, s := range scopeDisplayOrder(before) {
 		view.AllowedBefore = append(view.AllowedBefore, page.ScopeView{Name: s})
 	}
 	if acct, err := h.Accounts.Store.GetAccount(ctx, f.AccountID); err == nil {

@@ -122,3 +122,46 @@ func TestPostLoginLockedAccount(t *testing.T) {
 			done, status, view, w.Header().Get("Retry-After"))
 	}
 }
+
+// failingThrottles is a throttle store whose database is gone.
+type failingThrottles struct{ store.Throttles }
+
+var errThrottleDown = errors.New("throttle store unavailable")
+
+func (failingThrottles) HitThrottle(context.Context, string, time.Time, time.Duration) (int, error) {
+	return 0, errThrottleDown
+}
+
+func (failingThrottles) ThrottleCount(context.Context, string, time.Time) (int, time.Time, error) {
+	return 0, time.Time{}, errThrottleDown
+}
+
+func (failingThrottles) HitThrottleSpaced(context.Context, string, time.Time, time.Duration, func(int) time.Duration) (store.ThrottleTurn, error) {
+	return store.ThrottleTurn{}, errThrottleDown
+}
+
+// A sign-in whose attempt cannot be counted is not attempted: the
+// password is never checked (no Accounts here: checking it would panic),
+// and the person is told to try again shortly (503), not that the
+// password is wrong.
+func TestPostLoginThrottleStoreDown(t *testing.T) {
+	pages, err := page.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Handler{Throttle: &accounts.LoginThrottle{Store: failingThrottles{}}, Pages: pages}
+	csrf := token.New()
+	f := &flow.Flow{Flow: store.Flow{CSRFHash: token.Hash(csrf)}}
+	form := url.Values{"username": {"anna"}, "password": {"correct horse battery"}, "csrf": {csrf}}
+	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	err = h.postLogin(w, r, f, &page.LoginView{})
+	if done, _ := answered(err); !done || !errors.Is(err, errThrottleDown) {
+		t.Fatalf("postLogin with the throttle store down: %v, want its failure", err)
+	}
+	h.showError(w, r, f, err)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", w.Code)
+	}
+}
