@@ -120,8 +120,7 @@ func (s *Service) List(ctx context.Context) ([]store.Account, error) {
 // AccessStore is the part of the store that disabling an account touches
 // besides the account.
 type AccessStore interface {
-	store.Transactor
-	LockGrants(ctx context.Context, subject string) error
+	store.GrantLocker
 	DeleteBrowserSessionsOfAccount(ctx context.Context, accountID string) (int, error)
 	DeactivateOAuthRecordsBySubject(ctx context.Context, subject string) (int, error)
 }
@@ -145,14 +144,6 @@ func (s *Service) Disable(ctx context.Context, usernameOrID string) (Ended, erro
 	var ended Ended
 	already := false
 	disable := func(ctx context.Context) error {
-		if s.Access != nil {
-			// First: a token request in flight for the account holds this
-			// lock until it commits, so the deactivation below ends what it
-			// wrote instead of leaving it working.
-			if err := s.Access.LockGrants(ctx, a.ID); err != nil {
-				return err
-			}
-		}
 		_, err := s.Store.UpdateAccount(ctx, a.ID, func(a store.Account) (store.Account, error) {
 			if a.Disabled() {
 				return a, ErrAlreadyDisabled
@@ -174,7 +165,9 @@ func (s *Service) Disable(ctx context.Context, usernameOrID string) (Ended, erro
 		return err
 	}
 	if s.Access != nil {
-		err = s.Access.InTx(store.WithGrantSubject(ctx, a.ID), disable)
+		// Under the account's grant lock: the deactivation ends what a
+		// token request in flight wrote instead of leaving it working.
+		err = store.InGrantTx(ctx, s.Access, a.ID, disable)
 	} else {
 		err = disable(ctx)
 	}

@@ -24,8 +24,7 @@ type Service struct {
 
 // Grants is what Withdraw needs beyond Consents.
 type Grants interface {
-	store.Transactor
-	LockGrants(ctx context.Context, subject string) error
+	store.GrantLocker
 	DeactivateOAuthRecordsBySubjectAndClient(ctx context.Context, subject, clientID string) (int, error)
 	store.Audit
 }
@@ -97,14 +96,9 @@ func (s *Service) List(ctx context.Context, accountID string) ([]store.Consent, 
 // tokens_ended counts the codes and tokens ended. ErrNotGiven
 // when there is no remembered consent; nothing changes then.
 func (s *Service) Withdraw(ctx context.Context, accountID, clientID, remoteAddr string) error {
-	err := s.Grants.InTx(store.WithGrantSubject(ctx, accountID), func(ctx context.Context) error {
-		// First, before any read: a token request or a code issuance in
-		// flight for the person holds this lock until it commits, so the
-		// deactivation below sees what it wrote instead of leaving it
-		// working.
-		if err := s.Grants.LockGrants(ctx, accountID); err != nil {
-			return err
-		}
+	// Under the person's grant lock: the deactivation below sees what a
+	// token request or a code issuance in flight wrote.
+	err := store.InGrantTx(ctx, s.Grants, accountID, func(ctx context.Context) error {
 		c, err := s.Store.GetConsent(ctx, accountID, clientID)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrNotGiven

@@ -456,10 +456,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 	// hints signed before a rotation. (A flow's record holds none.)
 	ar.GetRequestForm().Del("id_token_hint")
 	var resp fosite.AuthorizeResponder
-	err = h.Storage.Store.InTx(store.WithGrantSubject(ctx, acct.ID), func(ctx context.Context) error {
-		if err := h.Storage.Store.LockGrants(ctx, acct.ID); err != nil {
-			return err
-		}
+	err = store.InGrantTx(ctx, h.Storage.Store, acct.ID, func(ctx context.Context) error {
 		if given != flow.ConsentGivenNow {
 			need, err := h.needsConsent(ctx, ar.GetClient(), acct.ID, ar.GetRequestedScopes(), p.prompt["consent"])
 			if err != nil {
