@@ -330,53 +330,33 @@ func (h *Handler) needsConsent(ctx context.Context, c fosite.Client, accountID s
 }
 
 // flowRequest is what a flow keeps of an authorization request
-// (flow.Request's Protocol): what the authorization endpoint read and fosite
-// validated, enough to issue the answer without reading the request again.
+// (flow.Request's Protocol): the request as fosite validated it at the
+// authorization endpoint, stored as grants store theirs (storedRequest),
+// enough to issue the answer without reading the request again. Its form
+// holds the parameters as fosite merged them (pushed ones included),
+// without request_uri (a pushed request is consumed when first read),
+// client credentials, or the id_token_hint, whose subject is kept instead
+// (its signature was checked once).
 type flowRequest struct {
-	// Form is the request's parameters as fosite merged them (pushed ones
-	// included), without request_uri (a pushed request is consumed when
-	// first read), client credentials, or the id_token_hint, whose
-	// subject is kept instead (its signature was checked once).
-	Form                url.Values `json:"form"`
-	RequestedAt         time.Time  `json:"requested_at"`
-	RedirectURI         string     `json:"redirect_uri"` // as fosite resolved it
-	ResponseTypes       []string   `json:"response_types"`
-	ResponseMode        string     `json:"response_mode"`
-	DefaultResponseMode string     `json:"default_response_mode"`
-	State               string     `json:"state,omitempty"`
-	Scopes              []string   `json:"scopes"`
-	Audience            []string   `json:"audience,omitempty"`
-	HintSubject         string     `json:"hint_subject,omitempty"`
+	storedRequest
+	HintSubject string `json:"hint_subject,omitempty"`
 }
 
 // flowRequest records ar, whose parameters p were read from it, for a
 // flow: the protocol part, and the details the pages show.
 func (h *Handler) flowRequest(ar fosite.AuthorizeRequester, p authzParams) flow.Request {
-	form := url.Values{}
-	for k, v := range ar.GetRequestForm() {
-		form[k] = v
-	}
-	form.Del("request_uri")
-	form.Del("id_token_hint")
-	for _, k := range credentialParams {
-		form.Del(k)
-	}
-	fr := flowRequest{
-		Form: form, RequestedAt: ar.GetRequestedAt().UTC(), State: ar.GetState(),
-		ResponseTypes: ar.GetResponseTypes(), ResponseMode: string(ar.GetResponseMode()),
-		DefaultResponseMode: string(ar.GetDefaultResponseMode()),
-		Scopes:              ar.GetRequestedScopes(), Audience: ar.GetRequestedAudience(),
-		HintSubject: p.hintSubject,
-	}
+	fr := flowRequest{storedRequest: storedRequestOf(ar, "request_uri", "id_token_hint"), HintSubject: p.hintSubject}
+	// Answered, the request gets an ID of its own, as when a request
+	// arrives: a flow asked about again (consentAgain) is another answer.
+	fr.ID = ""
 	d := flow.Details{Scopes: ar.GetRequestedScopes(), LoginHint: p.loginHint}
 	if u := ar.GetRedirectURI(); u != nil {
-		fr.RedirectURI = u.String()
 		d.RedirectOrigin = u.Scheme + "://" + u.Host
 	}
 	if c, ok := ar.GetClient().(*Client); ok {
 		d.ClientName, d.FirstParty, d.Public = c.Name, c.FirstParty, c.Public
 	}
-	b, _ := json.Marshal(fr) // plain strings, lists and a time: always marshals
+	b, _ := json.Marshal(fr) // strings, lists and a time: always marshals
 	return flow.Request{Details: d, Protocol: b}
 }
 
@@ -397,25 +377,21 @@ func (h *Handler) resume(ctx context.Context, f *flow.Flow) (fosite.AuthorizeReq
 	if err != nil {
 		return nil, authzParams{}, err // marked errStorage (fositeErr)
 	}
-	ar := fosite.NewAuthorizeRequest()
-	ar.Client, ar.Form, ar.RequestedAt, ar.State = client, fr.Form, fr.RequestedAt, fr.State
-	ar.ResponseTypes, ar.RequestedScope, ar.RequestedAudience = fr.ResponseTypes, fr.Scopes, fr.Audience
-	ar.ResponseMode, ar.DefaultResponseMode = fosite.ResponseModeType(fr.ResponseMode), fosite.ResponseModeType(fr.DefaultResponseMode)
-	if ar.Form == nil {
-		ar.Form = url.Values{}
+	ar, err := fr.rebuild(client, nil)
+	if err != nil {
+		return nil, authzParams{}, fmt.Errorf("read flow request: %w", err)
 	}
-	u, err := url.Parse(fr.RedirectURI)
-	if err != nil || !redirectRegistered(fr.RedirectURI, client) {
+	if !redirectRegistered(fr.RedirectURI, client) {
+		ar.RedirectURI = nil // refused on a page, never redirected to
 		return ar, authzParams{}, fosite.ErrInvalidRequest.WithHint("The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls.")
 	}
-	ar.RedirectURI = u
 	allowed := h.fosite.GetScopeStrategy(ctx)
-	for _, s := range fr.Scopes {
+	for _, s := range fr.RequestedScope {
 		if !allowed(client.GetScopes(), s) {
 			return ar, authzParams{}, fosite.ErrInvalidScope.WithHintf("The OAuth 2.0 Client is not allowed to request scope '%s'.", s)
 		}
 	}
-	if err := h.fosite.GetAudienceStrategy(ctx)(client.GetAudience(), fr.Audience); err != nil {
+	if err := h.fosite.GetAudienceStrategy(ctx)(client.GetAudience(), fr.RequestedAudience); err != nil {
 		return ar, authzParams{}, err
 	}
 	p, err := readParams(ar.Form, client)

@@ -20,6 +20,21 @@ import (
 // fosite leaves out and one way of answering an error (RFC 6749 §5.2),
 // in this file.
 
+// checks runs the request checks in order and returns the first refusal.
+func checks(r *http.Request, check ...func(*http.Request) error) error {
+	for _, c := range check {
+		if err := c(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requires is the check that the named parameters are present.
+func requires(names ...string) func(*http.Request) error {
+	return func(r *http.Request) error { return checkRequired(r, names...) }
+}
+
 // checkForm refuses what RFC 6749 forbids in any back-channel request and
 // fosite lets through. It parses the body the way fosite does.
 //

@@ -87,22 +87,7 @@ func (s *Storage) ad(kind, signature string) seal.AD {
 // record builds the row for req. expiryType names the session expiry that
 // bounds the row's life.
 func (s *Storage) record(kind, signature string, req fosite.Requester, expiryType fosite.TokenType) (store.OAuthRecord, error) {
-	form := url.Values{}
-	for k, v := range req.GetRequestForm() {
-		form[k] = v
-	}
-	for _, k := range credentialParams {
-		form.Del(k)
-	}
-	sr := storedRequest{
-		ID: req.GetID(), RequestedAt: req.GetRequestedAt().UTC(), ClientID: req.GetClient().GetID(),
-		RequestedScope: req.GetRequestedScopes(), GrantedScope: req.GetGrantedScopes(),
-		RequestedAudience: req.GetRequestedAudience(), GrantedAudience: req.GetGrantedAudience(),
-		Form: form.Encode(),
-	}
-	if l, ok := req.(interface{ GetLang() language.Tag }); ok && l.GetLang() != language.Und {
-		sr.Lang = l.GetLang().String()
-	}
+	sr := storedRequestOf(req)
 	var subject, sid string
 	expires := time.Time{}
 	if sess := req.GetSession(); sess != nil {
@@ -115,15 +100,6 @@ func (s *Storage) record(kind, signature string, req fosite.Requester, expiryTyp
 		if si, ok := sess.(sessionIDer); ok {
 			sid = si.SSOSessionID()
 		}
-	}
-	if ar, ok := req.(fosite.AuthorizeRequester); ok {
-		sr.ResponseTypes = ar.GetResponseTypes()
-		if u := ar.GetRedirectURI(); u != nil {
-			sr.RedirectURI = u.String()
-		}
-		sr.State = ar.GetState()
-		sr.ResponseMode = string(ar.GetResponseMode())
-		sr.DefaultMode = string(ar.GetDefaultResponseMode())
 	}
 	plain, err := json.Marshal(sr)
 	if err != nil {
@@ -151,6 +127,20 @@ func (s *Storage) create(ctx context.Context, kind, signature string, req fosite
 		return err
 	}
 	return fositeErr(s.Store.CreateOAuthRecord(ctx, r))
+}
+
+// getActive is get for the records fosite asks to be active: an inactive
+// one comes back with its request and ifInactive, fosite's "used" error,
+// so that fosite revokes what was issued from it.
+func (s *Storage) getActive(ctx context.Context, kind, signature string, sess fosite.Session, ifInactive error) (fosite.Requester, error) {
+	req, inactive, err := s.get(ctx, kind, signature, sess)
+	if err != nil {
+		return nil, err
+	}
+	if inactive {
+		return req, ifInactive
+	}
+	return req, nil
 }
 
 // get reads and opens a record into a fosite request whose session is sess
@@ -197,12 +187,55 @@ func (s *Storage) open(ctx context.Context, r store.OAuthRecord, sess fosite.Ses
 	if err != nil {
 		return nil, err
 	}
+	ar, err := sr.rebuild(client, sess)
+	if err != nil {
+		return nil, fmt.Errorf("read stored %s request: %w", kind, err)
+	}
+	return ar, nil
+}
+
+// storedRequestOf copies what req holds, but its session, into a
+// storedRequest; credentialParams, and the form parameters named in drop,
+// are left out of its form.
+func storedRequestOf(req fosite.Requester, drop ...string) storedRequest {
+	form := url.Values{}
+	for k, v := range req.GetRequestForm() {
+		form[k] = v
+	}
+	for _, k := range append(credentialParams, drop...) {
+		form.Del(k)
+	}
+	sr := storedRequest{
+		ID: req.GetID(), RequestedAt: req.GetRequestedAt().UTC(), ClientID: req.GetClient().GetID(),
+		RequestedScope: req.GetRequestedScopes(), GrantedScope: req.GetGrantedScopes(),
+		RequestedAudience: req.GetRequestedAudience(), GrantedAudience: req.GetGrantedAudience(),
+		Form: form.Encode(),
+	}
+	if l, ok := req.(interface{ GetLang() language.Tag }); ok && l.GetLang() != language.Und {
+		sr.Lang = l.GetLang().String()
+	}
+	if ar, ok := req.(fosite.AuthorizeRequester); ok {
+		sr.ResponseTypes = ar.GetResponseTypes()
+		if u := ar.GetRedirectURI(); u != nil {
+			sr.RedirectURI = u.String()
+		}
+		sr.State = ar.GetState()
+		sr.ResponseMode = string(ar.GetResponseMode())
+		sr.DefaultMode = string(ar.GetDefaultResponseMode())
+	}
+	return sr
+}
+
+// rebuild is the fosite request sr holds, for client and with sess.
+func (sr *storedRequest) rebuild(client fosite.Client, sess fosite.Session) (*fosite.AuthorizeRequest, error) {
 	form, err := url.ParseQuery(sr.Form)
 	if err != nil {
-		return nil, fmt.Errorf("read stored %s form: %w", kind, err)
+		return nil, fmt.Errorf("form: %w", err)
 	}
 	ar := fosite.NewAuthorizeRequest()
-	ar.ID = sr.ID
+	if sr.ID != "" { // else the new one NewAuthorizeRequest made
+		ar.ID = sr.ID
+	}
 	ar.RequestedAt = sr.RequestedAt
 	ar.Client = client
 	ar.RequestedScope = sr.RequestedScope
@@ -220,7 +253,7 @@ func (s *Storage) open(ctx context.Context, r store.OAuthRecord, sess fosite.Ses
 	ar.DefaultResponseMode = fosite.ResponseModeType(sr.DefaultMode)
 	if sr.RedirectURI != "" {
 		if ar.RedirectURI, err = url.Parse(sr.RedirectURI); err != nil {
-			return nil, fmt.Errorf("read stored %s redirect URI: %w", kind, err)
+			return nil, fmt.Errorf("redirect URI: %w", err)
 		}
 	}
 	return ar, nil
@@ -324,14 +357,7 @@ func (s *Storage) CreateAuthorizeCodeSession(ctx context.Context, signature stri
 // code comes back with ErrInvalidatedAuthorizeCode and its request, so
 // fosite revokes every token issued from it.
 func (s *Storage) GetAuthorizeCodeSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
-	req, inactive, err := s.get(ctx, store.OAuthCode, signature, sess)
-	if err != nil {
-		return nil, err
-	}
-	if inactive {
-		return req, fosite.ErrInvalidatedAuthorizeCode
-	}
-	return req, nil
+	return s.getActive(ctx, store.OAuthCode, signature, sess, fosite.ErrInvalidatedAuthorizeCode)
 }
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
@@ -352,14 +378,7 @@ func (s *Storage) CreateAccessTokenSession(ctx context.Context, signature string
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.
 func (s *Storage) GetAccessTokenSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
-	req, inactive, err := s.get(ctx, store.OAuthAccess, signature, sess)
-	if err != nil {
-		return nil, err
-	}
-	if inactive {
-		return req, fosite.ErrInactiveToken
-	}
-	return req, nil
+	return s.getActive(ctx, store.OAuthAccess, signature, sess, fosite.ErrInactiveToken)
 }
 
 // DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
@@ -394,14 +413,7 @@ func (s *Storage) CreateRefreshTokenSession(ctx context.Context, signature, acce
 // or revoked token comes back with ErrInactiveToken and its request, so
 // fosite treats the use as a replay and revokes the whole family.
 func (s *Storage) GetRefreshTokenSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
-	req, inactive, err := s.get(ctx, store.OAuthRefresh, signature, sess)
-	if err != nil {
-		return nil, err
-	}
-	if inactive {
-		return req, fosite.ErrInactiveToken
-	}
-	return req, nil
+	return s.getActive(ctx, store.OAuthRefresh, signature, sess, fosite.ErrInactiveToken)
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.

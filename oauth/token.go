@@ -16,11 +16,9 @@ import (
 // credentials, through fosite.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	for _, check := range []func(*http.Request) error{checkForm, checkGrant, checkClientNamed} {
-		if err := check(r); err != nil {
-			h.tokenError(w, r, err)
-			return
-		}
+	if err := checks(r, checkForm, checkGrant, checkClientNamed); err != nil {
+		h.tokenError(w, r, err)
+		return
 	}
 	ar, err := h.provider.NewAccessRequest(ctx, r, NewSession())
 	if err != nil {
@@ -120,13 +118,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 		h.introspectionError(w, r, fosite.ErrInvalidClient.WithHint("Authenticate as a client, not with an access token."))
 		return
 	}
-	for _, check := range []func(*http.Request) error{checkForm, checkClientNamed} {
-		if err := check(r); err != nil {
-			h.introspectionError(w, r, err)
-			return
-		}
-	}
-	if err := checkRequired(r, "token"); err != nil {
+	if err := checks(r, checkForm, checkClientNamed, requires("token")); err != nil {
 		h.introspectionError(w, r, err)
 		return
 	}
@@ -178,13 +170,7 @@ func (h *Handler) authenticator() clientAuthenticator {
 // client would take a token the database failed to revoke for revoked.
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	for _, check := range []func(*http.Request) error{checkForm, checkClientNamed} {
-		if err := check(r); err != nil {
-			h.revocationError(w, r, err)
-			return
-		}
-	}
-	if err := checkRequired(r, "token"); err != nil {
+	if err := checks(r, checkForm, checkClientNamed, requires("token")); err != nil {
 		h.revocationError(w, r, err)
 		return
 	}
@@ -207,11 +193,9 @@ func (h *Handler) revocationError(w http.ResponseWriter, r *http.Request, err er
 // requirement).
 func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	for _, check := range []func(*http.Request) error{checkForm, checkClientNamed} {
-		if err := check(r); err != nil {
-			h.parError(w, r, err)
-			return
-		}
+	if err := checks(r, checkForm, checkClientNamed); err != nil {
+		h.parError(w, r, err)
+		return
 	}
 	if r.Form.Has("request") {
 		h.parError(w, r, fosite.ErrRequestNotSupported.WithHint("Request objects are not supported."))
