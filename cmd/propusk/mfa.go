@@ -55,17 +55,8 @@ func (a *app) withReason(ctx context.Context, x *invocation, args []string, fn f
 // factor's and the password's.
 func (a *app) usersUnlock(ctx context.Context, x *invocation, args []string) error {
 	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
-		s := &mfa.Service{Store: db}
-		if err := s.Unlock(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
-			return storeErr(err, "unlock the second factor")
-		}
-		// The password's lock-out too: after 100 consecutive wrong
-		// passwords only known browsers may try (accounts.LoginThrottle).
-		if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
-			return fmt.Errorf("second factor unlocked, but the password attempts were not cleared: %w", err)
-		}
-		if err := a.audit(ctx, db, "account.password_attempts_cleared", acc.ID, map[string]string{"reason": reason}); err != nil {
-			return err
+		if err := a.unlockAccount(ctx, db, acc, reason); err != nil {
+			return storeErr(err, "lift the lock-outs")
 		}
 		if *x.asJSON {
 			return writeJSON(a.stdout, struct {
@@ -76,6 +67,24 @@ func (a *app) usersUnlock(ctx context.Context, x *invocation, args []string) err
 		}
 		fmt.Fprintf(a.stdout, "second factor unlocked and wrong passwords forgotten for %s\n", acc.Username)
 		return nil
+	})
+}
+
+// unlockAccount lifts both lock-outs of acc, with their audit events, in
+// one transaction: a failure half-way would leave one lock-out lifted that
+// the operator was told was not, or lifted without its audit event.
+func (a *app) unlockAccount(ctx context.Context, db database, acc store.Account, reason string) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		s := &mfa.Service{Store: db}
+		if err := s.Unlock(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
+			return err
+		}
+		// The password's lock-out too: after 100 consecutive wrong
+		// passwords only known browsers may try (accounts.LoginThrottle).
+		if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
+			return fmt.Errorf("clear the password attempts: %w", err)
+		}
+		return a.audit(ctx, db, "account.password_attempts_cleared", acc.ID, map[string]string{"reason": reason})
 	})
 }
 
