@@ -101,7 +101,7 @@ func (a *app) usersCreate(ctx context.Context, x *invocation, args []string) err
 	if username == "" {
 		missing = append(missing, "--username")
 	}
-	if pf.kind == "" {
+	if pf.p.Kind == "" {
 		missing = append(missing, "--kind")
 	}
 	if len(missing) > 0 {
