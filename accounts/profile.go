@@ -200,6 +200,12 @@ func normalizePhone(s string) (string, bool) {
 	return e, true
 }
 
+// FullName is a person's name in one line: the given, middle and family
+// names that are set, in that order (the OIDC name claim).
+func FullName(given, middle, family string) string {
+	return strings.Join(slices.DeleteFunc([]string{given, middle, family}, func(s string) bool { return s == "" }), " ")
+}
+
 // ProfileOf is the person data of a stored account.
 func ProfileOf(a store.Account) Profile {
 	return Profile{

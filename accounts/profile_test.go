@@ -232,3 +232,17 @@ func TestWithProfile(t *testing.T) {
 		t.Errorf("an invalid profile gave %+v, %v; want the account unchanged", got, fields)
 	}
 }
+
+func TestFullName(t *testing.T) {
+	for _, c := range []struct{ given, middle, family, want string }{
+		{"Пётр", "Сергеевич", "Иванов", "Пётр Сергеевич Иванов"},
+		{"Anna", "", "Smith", "Anna Smith"},
+		{"", "", "Smith", "Smith"},
+		{"Anna Maria", "", "", "Anna Maria"},
+		{"", "", "", ""},
+	} {
+		if got := FullName(c.given, c.middle, c.family); got != c.want {
+			t.Errorf("FullName(%q, %q, %q) = %q, want %q", c.given, c.middle, c.family, got, c.want)
+		}
+	}
+}

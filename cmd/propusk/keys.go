@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/propusk/propusk/internal/seal"
@@ -69,15 +68,11 @@ func (a *app) keysList(ctx context.Context, x *invocation, args []string) error 
 		if err != nil {
 			return err
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, keys)
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KID\tALG\tSTATE\tSIGNS FROM")
-		for _, k := range keys {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, k.SignFrom.Format(time.RFC3339))
-		}
-		return tw.Flush()
+		return printList(a.stdout, *x.asJSON, keys, func(k oauth.KeyInfo) oauth.KeyInfo { return k },
+			[]string{"KID", "ALG", "STATE", "SIGNS FROM"},
+			func(k oauth.KeyInfo) []string {
+				return []string{k.ID, k.Algorithm, k.State, k.SignFrom.Format(time.RFC3339)}
+			})
 	})
 }
 

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/propusk/propusk/accounts"
@@ -162,19 +160,11 @@ func (a *app) usersList(ctx context.Context, x *invocation, args []string) error
 		if err != nil {
 			return err
 		}
-		if *x.asJSON {
-			out := make([]accountJSON, 0, len(list))
-			for _, acc := range list {
-				out = append(out, toAccountJSON(acc))
-			}
-			return writeJSON(a.stdout, out)
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USERNAME\tID\tKIND\tASSURANCE\tSTATUS")
-		for _, acc := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acc.Username, acc.ID, acc.Kind, acc.Assurance, status(acc))
-		}
-		return tw.Flush()
+		return printList(a.stdout, *x.asJSON, list, toAccountJSON,
+			[]string{"USERNAME", "ID", "KIND", "ASSURANCE", "STATUS"},
+			func(acc store.Account) []string {
+				return []string{acc.Username, acc.ID, acc.Kind, acc.Assurance, status(acc)}
+			})
 	})
 }
 
@@ -275,7 +265,7 @@ func status(a store.Account) string {
 }
 
 func printAccount(w io.Writer, acc store.Account) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
@@ -294,8 +284,8 @@ func printAccount(w io.Writer, acc store.Account) error {
 	row("assurance", acc.Assurance)
 	row("email", verified(acc.Email, acc.EmailVerified))
 	row("phone", verified(acc.Phone, acc.PhoneVerified))
-	row("name", strings.Join(nonEmpty(acc.GivenName, acc.MiddleName, acc.FamilyName), " "))
-	row("name (Latin)", strings.Join(nonEmpty(acc.GivenNameLatin, acc.MiddleNameLatin, acc.FamilyNameLatin), " "))
+	row("name", accounts.FullName(acc.GivenName, acc.MiddleName, acc.FamilyName))
+	row("name (Latin)", accounts.FullName(acc.GivenNameLatin, acc.MiddleNameLatin, acc.FamilyNameLatin))
 	row("birthdate", acc.Birthdate)
 	row("citizenships", strings.Join(acc.Citizenships, ", "))
 	row("residence", acc.CountryOfResidence)
@@ -305,22 +295,6 @@ func printAccount(w io.Writer, acc store.Account) error {
 		row("disabled", acc.DisabledAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
-}
-
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func (a *app) noPositional(fs *flag.FlagSet, args []string) error {
