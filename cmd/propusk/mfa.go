@@ -91,20 +91,9 @@ func (a *app) unlockAccount(ctx context.Context, db database, acc store.Account,
 // usersResetMFA runs "users reset-mfa".
 func (a *app) usersResetMFA(ctx context.Context, x *invocation, args []string) error {
 	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
-		s := &mfa.Service{Store: db}
-		if err := s.Reset(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
+		n, ended, err := a.resetSecondFactor(ctx, db, acc, reason)
+		if err != nil {
 			return storeErr(err, "reset the second factor")
-		}
-		n, err := removedByReset(ctx, s.Store, acc.ID)
-		if err != nil {
-			return err
-		}
-		// Sessions that proved the removed factor would go on claiming it
-		// (acr …:mfa for an account without one), and a lost phone may hold
-		// one: the person signs in again and enrols.
-		ended, err := db.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
-		if err != nil {
-			return fmt.Errorf("second factor reset, but the sign-in sessions were not ended: %w", err)
 		}
 		if *x.asJSON {
 			return writeJSON(a.stdout, struct {
@@ -117,6 +106,34 @@ func (a *app) usersResetMFA(ctx context.Context, x *invocation, args []string) e
 		fmt.Fprintf(a.stdout, "second factor reset for %s: %d authenticators removed, %d sign-in sessions ended\n", acc.Username, n, ended)
 		return nil
 	})
+}
+
+// resetSecondFactor removes acc's second factor and ends its sign-in
+// sessions, in one transaction, and says how many authenticators it
+// removed and sessions it ended. Stopping half-way would leave a lost
+// phone's session signed in, or a reset unaudited.
+func (a *app) resetSecondFactor(ctx context.Context, db database, acc store.Account, reason string) (removed, ended int, err error) {
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		s := &mfa.Service{Store: db}
+		if err := s.Reset(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
+			return err
+		}
+		var err error
+		if removed, err = removedByReset(ctx, db, acc.ID); err != nil {
+			return err
+		}
+		// Sessions that proved the removed factor would go on claiming it
+		// (acr …:mfa for an account without one), and a lost phone may
+		// hold one: the person signs in again and enrols.
+		if ended, err = db.DeleteBrowserSessionsOfAccount(ctx, acc.ID); err != nil {
+			return fmt.Errorf("end the sign-in sessions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return removed, ended, nil
 }
 
 // removedByReset reads how many authenticators the account's newest reset

@@ -226,35 +226,53 @@ func (a *app) usersSetPassword(ctx context.Context, x *invocation, args []string
 	if err != nil {
 		return err
 	}
-	return a.withAccount(ctx, x, who, func(s *accounts.Service, acc store.Account) error {
+	return a.withDatabase(ctx, x, func(db database) error {
+		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
+		if err != nil {
+			return err
+		}
 		if err := accounts.CheckPassword(password, acc.Username); err != nil {
 			return usageError{err}
 		}
-		if err := s.SetPassword(ctx, acc.ID, password); err != nil {
-			return storeErr(err, "set password")
-		}
-		// A password reset lifts a second-factor lock-out, the hard one too
-		// (the lock-out message promises it).
-		if ms, ok := s.Store.(mfa.Store); ok {
-			if err := (&mfa.Service{Store: ms}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
-				return fmt.Errorf("password changed, but the second-factor lock-out was not lifted: %w", err)
-			}
-		}
-		// And the password's: the new password ends every browser's device
-		// cookie, the owner's way past that lock-out.
-		if ts, ok := s.Store.(store.Throttles); ok {
-			if err := (&accounts.LoginThrottle{Store: ts}).Unlock(ctx, acc.Username); err != nil {
-				return fmt.Errorf("password changed, but the wrong passwords were not forgotten: %w", err)
-			}
-		}
-		// Whoever signed in with the old password is signed out.
-		ended, err := s.Access.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
+		ended, err := a.resetPassword(ctx, db, acc, password)
 		if err != nil {
-			return fmt.Errorf("password changed, but the sign-in sessions were not ended: %w", err)
+			return storeErr(err, "set password")
 		}
 		fmt.Fprintf(a.stdout, "password changed for %s; ended %d sign-in sessions\n", acc.Username, ended)
 		return nil
 	})
+}
+
+// resetPassword gives acc a new password, lifts both lock-outs and ends
+// every sign-in session, in one transaction, and says how many sessions it
+// ended. Stopping half-way would leave a changed password with whoever
+// signed in with the old one still signed in.
+func (a *app) resetPassword(ctx context.Context, db database, acc store.Account, password string) (ended int, err error) {
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		if err := (&accounts.Service{Store: db}).SetPassword(ctx, acc.ID, password); err != nil {
+			return err
+		}
+		// A password reset lifts a second-factor lock-out, the hard one
+		// too (the lock-out message promises it).
+		if err := (&mfa.Service{Store: db}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
+			return fmt.Errorf("lift the second-factor lock-out: %w", err)
+		}
+		// And the password's: the new password ends every browser's
+		// device cookie, the owner's way past that lock-out.
+		if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
+			return fmt.Errorf("forget the wrong passwords: %w", err)
+		}
+		// Whoever signed in with the old password is signed out.
+		var err error
+		if ended, err = db.DeleteBrowserSessionsOfAccount(ctx, acc.ID); err != nil {
+			return fmt.Errorf("end the sign-in sessions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return ended, nil
 }
 
 func status(a store.Account) string {
