@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/propusk/propusk/internal/seal"
@@ -86,10 +85,8 @@ func (a *app) keysRotate(ctx context.Context, x *invocation, args []string) erro
 		if err != nil {
 			return err
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, map[string]any{"kid": kid, "alg": k.alg, "sign_from": time.Now().UTC().Add(k.ahead)})
-		}
-		fmt.Fprintf(a.stdout, "new %s key %s: published now, signs from %s\n", k.alg, kid, time.Now().UTC().Add(k.ahead).Format(time.RFC3339))
-		return nil
+		from := time.Now().UTC().Add(k.ahead)
+		return a.answer(x, map[string]any{"kid": kid, "alg": k.alg, "sign_from": from},
+			"new %s key %s: published now, signs from %s", k.alg, kid, from.Format(time.RFC3339))
 	})
 }

@@ -58,15 +58,11 @@ func (a *app) usersUnlock(ctx context.Context, x *invocation, args []string) err
 		if err := a.unlockAccount(ctx, db, acc, reason); err != nil {
 			return storeErr(err, "lift the lock-outs")
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, struct {
-				AccountID string `json:"account_id"`
-				Username  string `json:"username"`
-				Unlocked  bool   `json:"unlocked"`
-			}{acc.ID, acc.Username, true})
-		}
-		fmt.Fprintf(a.stdout, "second factor unlocked and wrong passwords forgotten for %s\n", acc.Username)
-		return nil
+		return a.answer(x, struct {
+			accountRef
+			Unlocked bool `json:"unlocked"`
+		}{accountRef{acc.ID, acc.Username}, true},
+			"second factor unlocked and wrong passwords forgotten for %s", acc.Username)
 	})
 }
 
@@ -95,16 +91,12 @@ func (a *app) usersResetMFA(ctx context.Context, x *invocation, args []string) e
 		if err != nil {
 			return storeErr(err, "reset the second factor")
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, struct {
-				AccountID             string `json:"account_id"`
-				Username              string `json:"username"`
-				AuthenticatorsRemoved int    `json:"authenticators_removed"`
-				SessionsEnded         int    `json:"sessions_ended"`
-			}{acc.ID, acc.Username, n, ended})
-		}
-		fmt.Fprintf(a.stdout, "second factor reset for %s: %d authenticators removed, %d sign-in sessions ended\n", acc.Username, n, ended)
-		return nil
+		return a.answer(x, struct {
+			accountRef
+			AuthenticatorsRemoved int `json:"authenticators_removed"`
+			SessionsEnded         int `json:"sessions_ended"`
+		}{accountRef{acc.ID, acc.Username}, n, ended},
+			"second factor reset for %s: %d authenticators removed, %d sign-in sessions ended", acc.Username, n, ended)
 	})
 }
 

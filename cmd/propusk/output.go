@@ -17,6 +17,22 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// answer is a command's answer: v as JSON with --json, else the line
+// format makes of args.
+func (a *app) answer(x *invocation, v any, format string, args ...any) error {
+	if *x.asJSON {
+		return writeJSON(a.stdout, v)
+	}
+	fmt.Fprintf(a.stdout, format+"\n", args...)
+	return nil
+}
+
+// accountRef names the account a command acted on in its --json answer.
+type accountRef struct {
+	AccountID string `json:"account_id"`
+	Username  string `json:"username"`
+}
+
 // newTable is the column layout of every answer meant for people.
 func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

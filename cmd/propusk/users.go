@@ -143,11 +143,7 @@ func (a *app) usersCreate(ctx context.Context, x *invocation, args []string) err
 		if err != nil {
 			return storeErr(err, "create account")
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, toAccountJSON(acc))
-		}
-		fmt.Fprintf(a.stdout, "created account %s (%s)\n", acc.Username, acc.ID)
-		return nil
+		return a.answer(x, toAccountJSON(acc), "created account %s (%s)", acc.Username, acc.ID)
 	})
 }
 
