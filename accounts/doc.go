@@ -12,7 +12,8 @@
 //
 // The package hands on store.Account values. It knows nothing of HTTP, OAuth
 // or HTML: the login and sign-up handlers call Service.Authenticate and
-// Service.Create and turn the errors into pages. Validation errors come back
+// Service.Create and turn the errors into pages; an edit of a stored
+// profile (the CLI's users update) goes through WithProfile. Validation errors come back
 // as *FieldError (one per profile or username problem, joined with
 // errors.Join so a form can show all of them at once) and *PasswordError;
 // Authenticate only ever answers ErrInvalidCredentials for a failed login, so

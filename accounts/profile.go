@@ -200,6 +200,72 @@ func normalizePhone(s string) (string, bool) {
 	return e, true
 }
 
+// FullName is a person's name in one line: the given, middle and family
+// names that are set, in that order (the OIDC name claim).
+func FullName(given, middle, family string) string {
+	return strings.Join(slices.DeleteFunc([]string{given, middle, family}, func(s string) bool { return s == "" }), " ")
+}
+
+// ProfileOf is the person data of a stored account.
+func ProfileOf(a store.Account) Profile {
+	return Profile{
+		Email: a.Email, Phone: a.Phone, Kind: Kind(a.Kind),
+		GivenName: a.GivenName, FamilyName: a.FamilyName, MiddleName: a.MiddleName,
+		GivenNameLatin: a.GivenNameLatin, FamilyNameLatin: a.FamilyNameLatin, MiddleNameLatin: a.MiddleNameLatin,
+		Birthdate: a.Birthdate, Citizenships: slices.Clone(a.Citizenships), CountryOfResidence: a.CountryOfResidence,
+		Locale: a.Locale, Assurance: Assurance(a.Assurance),
+	}
+}
+
+// WithProfile is account a with its person data replaced by p, once p has
+// passed Normalize (its errors are returned as they are), and the fields
+// that changed, named as FieldError names them (given_name, citizenships
+// …). Values are compared normalised: another spelling of what a holds is
+// no change. A changed e-mail address or phone number is no longer
+// verified, for the check was of the old one. The caller sets UpdatedAt
+// and stores the result.
+func WithProfile(a store.Account, p Profile) (store.Account, []string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return a, nil, err
+	}
+	old := a
+	fields := changedFields(ProfileOf(old), p)
+	p.apply(&a)
+	if a.Email != old.Email {
+		a.EmailVerified = false
+	}
+	if a.Phone != old.Phone {
+		a.PhoneVerified = false
+	}
+	return a, fields, nil
+}
+
+// changedFields names the fields in which two normalised profiles differ.
+func changedFields(old, p Profile) []string {
+	var fields []string
+	diff := func(field string, changed bool) {
+		if changed {
+			fields = append(fields, field)
+		}
+	}
+	diff("email", old.Email != p.Email)
+	diff("phone", old.Phone != p.Phone)
+	diff("kind", old.Kind != p.Kind)
+	diff("given_name", old.GivenName != p.GivenName)
+	diff("family_name", old.FamilyName != p.FamilyName)
+	diff("middle_name", old.MiddleName != p.MiddleName)
+	diff("given_name_latin", old.GivenNameLatin != p.GivenNameLatin)
+	diff("family_name_latin", old.FamilyNameLatin != p.FamilyNameLatin)
+	diff("middle_name_latin", old.MiddleNameLatin != p.MiddleNameLatin)
+	diff("birthdate", old.Birthdate != p.Birthdate)
+	diff("citizenships", !slices.Equal(old.Citizenships, p.Citizenships))
+	diff("country_of_residence", old.CountryOfResidence != p.CountryOfResidence)
+	diff("locale", old.Locale != p.Locale)
+	diff("assurance", old.Assurance != p.Assurance)
+	return fields
+}
+
 // apply copies the person data of p onto a.
 func (p Profile) apply(a *store.Account) {
 	a.Email = p.Email

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/propusk/propusk/store"
 )
 
 var testNow = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
@@ -173,5 +175,74 @@ func TestProfileNormalizeUsesClock(t *testing.T) {
 	// Normalize (not normalize) reads the real clock.
 	if _, err := (Profile{Kind: KindForeignNational, Birthdate: "2999-01-01"}).Normalize(); err == nil {
 		t.Error("a birthdate in 2999 was accepted")
+	}
+}
+
+func TestWithProfile(t *testing.T) {
+	stored := store.Account{
+		ID: "a1", Username: "anna", Kind: string(KindCompatriot), Citizenships: []string{"KZ"},
+		Email: "anna@example.org", EmailVerified: true, Phone: "+79991234567", PhoneVerified: true,
+		Assurance: string(AssuranceSimplified),
+	}
+	for _, c := range []struct {
+		name         string
+		change       func(p *Profile)
+		fields       []string
+		email, phone bool // still verified
+	}{
+		{"nothing", func(p *Profile) {}, nil, true, true},
+		{"other spellings", func(p *Profile) {
+			p.Email, p.Phone, p.Citizenships = "anna@EXAMPLE.org", "+7 (999) 123-45-67", []string{"kz"}
+		}, nil, true, true},
+		{"names", func(p *Profile) { p.GivenName, p.FamilyNameLatin = " Анна ", "Ivanova" },
+			[]string{"given_name", "family_name_latin"}, true, true},
+		{"new e-mail address", func(p *Profile) { p.Email = "anna@example.com" }, []string{"email"}, false, true},
+		{"new phone number", func(p *Profile) { p.Phone = "+79997654321" }, []string{"phone"}, true, false},
+		{"kind and citizenships", func(p *Profile) { p.Kind, p.Citizenships = KindCitizen, []string{"RU", "KZ"} },
+			[]string{"kind", "citizenships"}, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := ProfileOf(stored)
+			c.change(&p)
+			got, fields, err := WithProfile(stored, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(fields, c.fields) {
+				t.Errorf("changed fields %v, want %v", fields, c.fields)
+			}
+			if got.EmailVerified != c.email || got.PhoneVerified != c.phone {
+				t.Errorf("email_verified %v, phone_verified %v; want %v, %v", got.EmailVerified, got.PhoneVerified, c.email, c.phone)
+			}
+			if want, _ := p.Normalize(); !reflect.DeepEqual(ProfileOf(got), want) {
+				t.Errorf("profile %+v, want %+v", ProfileOf(got), want)
+			}
+			if got.ID != stored.ID || got.Username != stored.Username {
+				t.Errorf("identifiers changed: %+v", got)
+			}
+		})
+	}
+	p := ProfileOf(stored)
+	p.Kind, p.Birthdate = KindCitizen, "yesterday"
+	got, fields, err := WithProfile(stored, p)
+	if errs := fieldErrors(t, err); len(errs["citizenships"]) != 1 || len(errs["birthdate"]) != 1 {
+		t.Errorf("invalid profile: %v, want citizenships and birthdate problems", err)
+	}
+	if !reflect.DeepEqual(got, stored) || fields != nil {
+		t.Errorf("an invalid profile gave %+v, %v; want the account unchanged", got, fields)
+	}
+}
+
+func TestFullName(t *testing.T) {
+	for _, c := range []struct{ given, middle, family, want string }{
+		{"Пётр", "Сергеевич", "Иванов", "Пётр Сергеевич Иванов"},
+		{"Anna", "", "Smith", "Anna Smith"},
+		{"", "", "Smith", "Smith"},
+		{"Anna Maria", "", "", "Anna Maria"},
+		{"", "", "", ""},
+	} {
+		if got := FullName(c.given, c.middle, c.family); got != c.want {
+			t.Errorf("FullName(%q, %q, %q) = %q, want %q", c.given, c.middle, c.family, got, c.want)
+		}
 	}
 }

@@ -79,33 +79,30 @@ type Authentication struct {
 
 // Authenticate records who signed in: login → consent.
 func (f *Flow) Authenticate(a Authentication) error {
-	if f.State() != StateLogin {
-		return &IllegalMoveError{From: f.State(), Move: "authenticate"}
-	}
-	if a.AccountID == "" || a.AuthTime.IsZero() {
-		return errors.New("flow: authentication without an account or time")
-	}
-	f.AccountID, f.SessionID, f.AuthTime = a.AccountID, a.SessionID, a.AuthTime.UTC()
-	f.AMR, f.ACR = append([]string(nil), a.AMR...), a.ACR
-	f.Flow.State = string(StateConsent)
-	return nil
+	return f.signIn(a, "authenticate", StateConsent)
 }
 
 // RequireSecondFactor records a password that was right for an account
 // whose sign-in needs a second factor too: login → second_factor. The SSO
-// session is created only once the second factor is proven.
+// session is created only once the second factor is proven: a.SessionID
+// is empty after a password, and set only for a step-up (the session to
+// raise).
 func (f *Flow) RequireSecondFactor(a Authentication) error {
+	return f.signIn(a, "require a second factor", StateSecondFactor)
+}
+
+// signIn records a and moves login → to; move names the transition in an
+// IllegalMoveError.
+func (f *Flow) signIn(a Authentication, move string, to State) error {
 	if f.State() != StateLogin {
-		return &IllegalMoveError{From: f.State(), Move: "require a second factor"}
+		return &IllegalMoveError{From: f.State(), Move: move}
 	}
 	if a.AccountID == "" || a.AuthTime.IsZero() {
 		return errors.New("flow: authentication without an account or time")
 	}
-	// SessionID is set for a step-up (the session to raise), empty after a
-	// password (the session is made once the second factor is proven).
 	f.AccountID, f.SessionID, f.AuthTime = a.AccountID, a.SessionID, a.AuthTime.UTC()
 	f.AMR, f.ACR = append([]string(nil), a.AMR...), a.ACR
-	f.Flow.State = string(StateSecondFactor)
+	f.Flow.State = string(to)
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/propusk/propusk/clients"
@@ -167,19 +166,11 @@ func (a *app) clientsList(ctx context.Context, x *invocation, args []string) err
 			return err
 		}
 		now := time.Now()
-		if *x.asJSON {
-			out := make([]clientJSON, 0, len(list))
-			for _, cl := range list {
-				out = append(out, toClientJSON(cl, "", now))
-			}
-			return writeJSON(a.stdout, out)
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD")
-		for _, cl := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cl.ID, cl.Name, clientType(cl), cl.TokenEndpointAuthMethod)
-		}
-		return tw.Flush()
+		return printList(a.stdout, *x.asJSON, list, func(cl store.Client) clientJSON { return toClientJSON(cl, "", now) },
+			[]string{"CLIENT ID", "NAME", "TYPE", "AUTH METHOD"},
+			func(cl store.Client) []string {
+				return []string{cl.ID, cl.Name, clientType(cl), cl.TokenEndpointAuthMethod}
+			})
 	})
 }
 
@@ -259,7 +250,7 @@ func clientType(c store.Client) string {
 }
 
 func printClient(w io.Writer, c store.Client, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("client_id", c.ID)
 	row("name", c.Name)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/propusk/propusk/internal/seal"
@@ -69,15 +67,11 @@ func (a *app) keysList(ctx context.Context, x *invocation, args []string) error 
 		if err != nil {
 			return err
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, keys)
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KID\tALG\tSTATE\tSIGNS FROM")
-		for _, k := range keys {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, k.SignFrom.Format(time.RFC3339))
-		}
-		return tw.Flush()
+		return printList(a.stdout, *x.asJSON, keys, func(k oauth.KeyInfo) oauth.KeyInfo { return k },
+			[]string{"KID", "ALG", "STATE", "SIGNS FROM"},
+			func(k oauth.KeyInfo) []string {
+				return []string{k.ID, k.Algorithm, k.State, k.SignFrom.Format(time.RFC3339)}
+			})
 	})
 }
 
@@ -91,10 +85,8 @@ func (a *app) keysRotate(ctx context.Context, x *invocation, args []string) erro
 		if err != nil {
 			return err
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, map[string]any{"kid": kid, "alg": k.alg, "sign_from": time.Now().UTC().Add(k.ahead)})
-		}
-		fmt.Fprintf(a.stdout, "new %s key %s: published now, signs from %s\n", k.alg, kid, time.Now().UTC().Add(k.ahead).Format(time.RFC3339))
-		return nil
+		from := time.Now().UTC().Add(k.ahead)
+		return a.answer(x, map[string]any{"kid": kid, "alg": k.alg, "sign_from": from},
+			"new %s key %s: published now, signs from %s", k.alg, kid, from.Format(time.RFC3339))
 	})
 }

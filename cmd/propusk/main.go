@@ -176,12 +176,8 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	fs := a.flagSet("serve")
 	c.registerCommon(fs, a.getenv)
 	c.registerServe(fs, a.getenv)
-	rest, err := a.parse(fs, args)
-	if err != nil {
+	if err := a.noPositional(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if err := a.setup(&c, true, true); err != nil {
 		return err
@@ -193,12 +189,8 @@ func (a *app) cmdMigrate(ctx context.Context, args []string) error {
 	var c Config
 	fs := a.flagSet("migrate")
 	c.registerCommon(fs, a.getenv)
-	rest, err := a.parse(fs, args)
-	if err != nil {
+	if err := a.noPositional(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if err := a.setup(&c, false, false); err != nil {
 		return err

@@ -55,59 +55,77 @@ func (a *app) withReason(ctx context.Context, x *invocation, args []string, fn f
 // factor's and the password's.
 func (a *app) usersUnlock(ctx context.Context, x *invocation, args []string) error {
 	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
+		if err := a.unlockAccount(ctx, db, acc, reason); err != nil {
+			return storeErr(err, "lift the lock-outs")
+		}
+		return a.answer(x, struct {
+			accountRef
+			Unlocked bool `json:"unlocked"`
+		}{accountRef{acc.ID, acc.Username}, true},
+			"second factor unlocked and wrong passwords forgotten for %s", acc.Username)
+	})
+}
+
+// unlockAccount lifts both lock-outs of acc, with their audit events, in
+// one transaction: a failure half-way would leave one lock-out lifted that
+// the operator was told was not, or lifted without its audit event.
+func (a *app) unlockAccount(ctx context.Context, db database, acc store.Account, reason string) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
 		s := &mfa.Service{Store: db}
 		if err := s.Unlock(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
-			return storeErr(err, "unlock the second factor")
+			return err
 		}
 		// The password's lock-out too: after 100 consecutive wrong
 		// passwords only known browsers may try (accounts.LoginThrottle).
 		if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
-			return fmt.Errorf("second factor unlocked, but the password attempts were not cleared: %w", err)
+			return fmt.Errorf("clear the password attempts: %w", err)
 		}
-		if err := a.audit(ctx, db, "account.password_attempts_cleared", acc.ID, map[string]string{"reason": reason}); err != nil {
-			return err
-		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, struct {
-				AccountID string `json:"account_id"`
-				Username  string `json:"username"`
-				Unlocked  bool   `json:"unlocked"`
-			}{acc.ID, acc.Username, true})
-		}
-		fmt.Fprintf(a.stdout, "second factor unlocked and wrong passwords forgotten for %s\n", acc.Username)
-		return nil
+		return a.audit(ctx, db, "account.password_attempts_cleared", acc.ID, map[string]string{"reason": reason})
 	})
 }
 
 // usersResetMFA runs "users reset-mfa".
 func (a *app) usersResetMFA(ctx context.Context, x *invocation, args []string) error {
 	return a.withReason(ctx, x, args, func(db database, acc store.Account, reason string) error {
-		s := &mfa.Service{Store: db}
-		if err := s.Reset(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
+		n, ended, err := a.resetSecondFactor(ctx, db, acc, reason)
+		if err != nil {
 			return storeErr(err, "reset the second factor")
 		}
-		n, err := removedByReset(ctx, s.Store, acc.ID)
-		if err != nil {
+		return a.answer(x, struct {
+			accountRef
+			AuthenticatorsRemoved int `json:"authenticators_removed"`
+			SessionsEnded         int `json:"sessions_ended"`
+		}{accountRef{acc.ID, acc.Username}, n, ended},
+			"second factor reset for %s: %d authenticators removed, %d sign-in sessions ended", acc.Username, n, ended)
+	})
+}
+
+// resetSecondFactor removes acc's second factor and ends its sign-in
+// sessions, in one transaction, and says how many authenticators it
+// removed and sessions it ended. Stopping half-way would leave a lost
+// phone's session signed in, or a reset unaudited.
+func (a *app) resetSecondFactor(ctx context.Context, db database, acc store.Account, reason string) (removed, ended int, err error) {
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		s := &mfa.Service{Store: db}
+		if err := s.Reset(ctx, acc.ID, reason, mfa.Meta{ActorID: a.adminActor()}); err != nil {
+			return err
+		}
+		var err error
+		if removed, err = removedByReset(ctx, db, acc.ID); err != nil {
 			return err
 		}
 		// Sessions that proved the removed factor would go on claiming it
-		// (acr …:mfa for an account without one), and a lost phone may hold
-		// one: the person signs in again and enrols.
-		ended, err := db.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
-		if err != nil {
-			return fmt.Errorf("second factor reset, but the sign-in sessions were not ended: %w", err)
+		// (acr …:mfa for an account without one), and a lost phone may
+		// hold one: the person signs in again and enrols.
+		if ended, err = db.DeleteBrowserSessionsOfAccount(ctx, acc.ID); err != nil {
+			return fmt.Errorf("end the sign-in sessions: %w", err)
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, struct {
-				AccountID             string `json:"account_id"`
-				Username              string `json:"username"`
-				AuthenticatorsRemoved int    `json:"authenticators_removed"`
-				SessionsEnded         int    `json:"sessions_ended"`
-			}{acc.ID, acc.Username, n, ended})
-		}
-		fmt.Fprintf(a.stdout, "second factor reset for %s: %d authenticators removed, %d sign-in sessions ended\n", acc.Username, n, ended)
 		return nil
 	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return removed, ended, nil
 }
 
 // removedByReset reads how many authenticators the account's newest reset

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/propusk/propusk/internal/seal"
 )
@@ -138,7 +137,7 @@ func (g *group) usage(w io.Writer) {
 		fmt.Fprintf(w, "Usage: propusk %s <subcommand> [flags]\n", g.name)
 	}
 	fmt.Fprintln(w, "\nSubcommands:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	for _, s := range g.subs {
 		fmt.Fprintf(tw, "  %s\t%s\n", s.name, s.help)
 	}

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/propusk/propusk/accounts"
@@ -101,7 +99,7 @@ func (a *app) usersCreate(ctx context.Context, x *invocation, args []string) err
 	if username == "" {
 		missing = append(missing, "--username")
 	}
-	if pf.kind == "" {
+	if pf.p.Kind == "" {
 		missing = append(missing, "--kind")
 	}
 	if len(missing) > 0 {
@@ -145,11 +143,7 @@ func (a *app) usersCreate(ctx context.Context, x *invocation, args []string) err
 		if err != nil {
 			return storeErr(err, "create account")
 		}
-		if *x.asJSON {
-			return writeJSON(a.stdout, toAccountJSON(acc))
-		}
-		fmt.Fprintf(a.stdout, "created account %s (%s)\n", acc.Username, acc.ID)
-		return nil
+		return a.answer(x, toAccountJSON(acc), "created account %s (%s)", acc.Username, acc.ID)
 	})
 }
 
@@ -162,19 +156,11 @@ func (a *app) usersList(ctx context.Context, x *invocation, args []string) error
 		if err != nil {
 			return err
 		}
-		if *x.asJSON {
-			out := make([]accountJSON, 0, len(list))
-			for _, acc := range list {
-				out = append(out, toAccountJSON(acc))
-			}
-			return writeJSON(a.stdout, out)
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USERNAME\tID\tKIND\tASSURANCE\tSTATUS")
-		for _, acc := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acc.Username, acc.ID, acc.Kind, acc.Assurance, status(acc))
-		}
-		return tw.Flush()
+		return printList(a.stdout, *x.asJSON, list, toAccountJSON,
+			[]string{"USERNAME", "ID", "KIND", "ASSURANCE", "STATUS"},
+			func(acc store.Account) []string {
+				return []string{acc.Username, acc.ID, acc.Kind, acc.Assurance, status(acc)}
+			})
 	})
 }
 
@@ -236,35 +222,53 @@ func (a *app) usersSetPassword(ctx context.Context, x *invocation, args []string
 	if err != nil {
 		return err
 	}
-	return a.withAccount(ctx, x, who, func(s *accounts.Service, acc store.Account) error {
+	return a.withDatabase(ctx, x, func(db database) error {
+		acc, err := (&accounts.Service{Store: db}).Get(ctx, who)
+		if err != nil {
+			return err
+		}
 		if err := accounts.CheckPassword(password, acc.Username); err != nil {
 			return usageError{err}
 		}
-		if err := s.SetPassword(ctx, acc.ID, password); err != nil {
-			return storeErr(err, "set password")
-		}
-		// A password reset lifts a second-factor lock-out, the hard one too
-		// (the lock-out message promises it).
-		if ms, ok := s.Store.(mfa.Store); ok {
-			if err := (&mfa.Service{Store: ms}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
-				return fmt.Errorf("password changed, but the second-factor lock-out was not lifted: %w", err)
-			}
-		}
-		// And the password's: the new password ends every browser's device
-		// cookie, the owner's way past that lock-out.
-		if ts, ok := s.Store.(store.Throttles); ok {
-			if err := (&accounts.LoginThrottle{Store: ts}).Unlock(ctx, acc.Username); err != nil {
-				return fmt.Errorf("password changed, but the wrong passwords were not forgotten: %w", err)
-			}
-		}
-		// Whoever signed in with the old password is signed out.
-		ended, err := s.Access.DeleteBrowserSessionsOfAccount(ctx, acc.ID)
+		ended, err := a.resetPassword(ctx, db, acc, password)
 		if err != nil {
-			return fmt.Errorf("password changed, but the sign-in sessions were not ended: %w", err)
+			return storeErr(err, "set password")
 		}
 		fmt.Fprintf(a.stdout, "password changed for %s; ended %d sign-in sessions\n", acc.Username, ended)
 		return nil
 	})
+}
+
+// resetPassword gives acc a new password, lifts both lock-outs and ends
+// every sign-in session, in one transaction, and says how many sessions it
+// ended. Stopping half-way would leave a changed password with whoever
+// signed in with the old one still signed in.
+func (a *app) resetPassword(ctx context.Context, db database, acc store.Account, password string) (ended int, err error) {
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		if err := (&accounts.Service{Store: db}).SetPassword(ctx, acc.ID, password); err != nil {
+			return err
+		}
+		// A password reset lifts a second-factor lock-out, the hard one
+		// too (the lock-out message promises it).
+		if err := (&mfa.Service{Store: db}).Unlock(ctx, acc.ID, "password reset", mfa.Meta{ActorID: a.adminActor()}); err != nil {
+			return fmt.Errorf("lift the second-factor lock-out: %w", err)
+		}
+		// And the password's: the new password ends every browser's
+		// device cookie, the owner's way past that lock-out.
+		if err := (&accounts.LoginThrottle{Store: db}).Unlock(ctx, acc.Username); err != nil {
+			return fmt.Errorf("forget the wrong passwords: %w", err)
+		}
+		// Whoever signed in with the old password is signed out.
+		var err error
+		if ended, err = db.DeleteBrowserSessionsOfAccount(ctx, acc.ID); err != nil {
+			return fmt.Errorf("end the sign-in sessions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return ended, nil
 }
 
 func status(a store.Account) string {
@@ -275,7 +279,7 @@ func status(a store.Account) string {
 }
 
 func printAccount(w io.Writer, acc store.Account) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
@@ -294,8 +298,8 @@ func printAccount(w io.Writer, acc store.Account) error {
 	row("assurance", acc.Assurance)
 	row("email", verified(acc.Email, acc.EmailVerified))
 	row("phone", verified(acc.Phone, acc.PhoneVerified))
-	row("name", strings.Join(nonEmpty(acc.GivenName, acc.MiddleName, acc.FamilyName), " "))
-	row("name (Latin)", strings.Join(nonEmpty(acc.GivenNameLatin, acc.MiddleNameLatin, acc.FamilyNameLatin), " "))
+	row("name", accounts.FullName(acc.GivenName, acc.MiddleName, acc.FamilyName))
+	row("name (Latin)", accounts.FullName(acc.GivenNameLatin, acc.MiddleNameLatin, acc.FamilyNameLatin))
 	row("birthdate", acc.Birthdate)
 	row("citizenships", strings.Join(acc.Citizenships, ", "))
 	row("residence", acc.CountryOfResidence)
@@ -305,22 +309,6 @@ func printAccount(w io.Writer, acc store.Account) error {
 		row("disabled", acc.DisabledAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
-}
-
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func (a *app) noPositional(fs *flag.FlagSet, args []string) error {

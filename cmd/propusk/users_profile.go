@@ -16,129 +16,77 @@ import (
 // profileFlags are the person-data flags users create and users update
 // share, and --email-verified.
 type profileFlags struct {
-	p               accounts.Profile
-	citizenships    listFlag
-	kind, assurance string
-	emailVerified   bool
-	fs              *flag.FlagSet
+	p             accounts.Profile
+	citizenships  listFlag
+	emailVerified bool
+	own           *flag.FlagSet // these flags alone, to tell them from the command's others
+	fs            *flag.FlagSet // the command's flags, as parsed
+}
+
+// profileTextFlags are the flags that each set one text field of
+// accounts.Profile.
+var profileTextFlags = []struct {
+	name, value, usage string
+	field              func(*accounts.Profile) *string
+}{
+	{"kind", "", "citizen, compatriot or foreign_national (required for create)", func(p *accounts.Profile) *string { return (*string)(&p.Kind) }},
+	{"email", "", "e-mail address", func(p *accounts.Profile) *string { return &p.Email }},
+	{"phone", "", "phone number in E.164 form (+7…)", func(p *accounts.Profile) *string { return &p.Phone }},
+	{"given-name", "", "given name", func(p *accounts.Profile) *string { return &p.GivenName }},
+	{"family-name", "", "family name", func(p *accounts.Profile) *string { return &p.FamilyName }},
+	{"middle-name", "", "middle name or patronymic", func(p *accounts.Profile) *string { return &p.MiddleName }},
+	{"given-name-latin", "", "given name in Latin script", func(p *accounts.Profile) *string { return &p.GivenNameLatin }},
+	{"family-name-latin", "", "family name in Latin script", func(p *accounts.Profile) *string { return &p.FamilyNameLatin }},
+	{"middle-name-latin", "", "middle name in Latin script", func(p *accounts.Profile) *string { return &p.MiddleNameLatin }},
+	{"birthdate", "", "birth date, YYYY-MM-DD", func(p *accounts.Profile) *string { return &p.Birthdate }},
+	{"residence", "", "country of residence, ISO 3166-1 alpha-2", func(p *accounts.Profile) *string { return &p.CountryOfResidence }},
+	{"locale", "", "preferred language (BCP 47: ru, en …)", func(p *accounts.Profile) *string { return &p.Locale }},
+	{"assurance", "simplified", "assurance level: simplified, standard or confirmed", func(p *accounts.Profile) *string { return (*string)(&p.Assurance) }},
 }
 
 func (pf *profileFlags) register(fs *flag.FlagSet) {
-	pf.fs = fs
-	fs.StringVar(&pf.kind, "kind", "", "citizen, compatriot or foreign_national (required for create)")
-	fs.StringVar(&pf.p.Email, "email", "", "e-mail address")
-	fs.BoolVar(&pf.emailVerified, "email-verified", false, "the e-mail address was checked by an operator (records email_verified; audited); --email-verified=false withdraws it")
-	fs.StringVar(&pf.p.Phone, "phone", "", "phone number in E.164 form (+7…)")
-	fs.StringVar(&pf.p.GivenName, "given-name", "", "given name")
-	fs.StringVar(&pf.p.FamilyName, "family-name", "", "family name")
-	fs.StringVar(&pf.p.MiddleName, "middle-name", "", "middle name or patronymic")
-	fs.StringVar(&pf.p.GivenNameLatin, "given-name-latin", "", "given name in Latin script")
-	fs.StringVar(&pf.p.FamilyNameLatin, "family-name-latin", "", "family name in Latin script")
-	fs.StringVar(&pf.p.MiddleNameLatin, "middle-name-latin", "", "middle name in Latin script")
-	fs.StringVar(&pf.p.Birthdate, "birthdate", "", "birth date, YYYY-MM-DD")
-	fs.Var(&pf.citizenships, "citizenship", "citizenships, ISO 3166-1 alpha-2 (repeatable, comma-separated: RU,KZ)")
-	fs.StringVar(&pf.p.CountryOfResidence, "residence", "", "country of residence, ISO 3166-1 alpha-2")
-	fs.StringVar(&pf.p.Locale, "locale", "", "preferred language (BCP 47: ru, en …)")
-	fs.StringVar(&pf.assurance, "assurance", "simplified", "assurance level: simplified, standard or confirmed")
+	own := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	for _, f := range profileTextFlags {
+		own.StringVar(f.field(&pf.p), f.name, f.value, f.usage)
+	}
+	own.BoolVar(&pf.emailVerified, "email-verified", false, "the e-mail address was checked by an operator (records email_verified; audited); --email-verified=false withdraws it")
+	own.Var(&pf.citizenships, "citizenship", "citizenships, ISO 3166-1 alpha-2 (repeatable, comma-separated: RU,KZ)")
+	own.VisitAll(func(f *flag.Flag) { fs.Var(f.Value, f.Name, f.Usage) })
+	pf.own, pf.fs = own, fs
 }
 
 // profile is what create registers.
 func (pf *profileFlags) profile() accounts.Profile {
 	p := pf.p
-	p.Kind, p.Assurance, p.Citizenships = accounts.Kind(pf.kind), accounts.Assurance(pf.assurance), pf.citizenships
+	p.Citizenships = pf.citizenships
 	return p
 }
 
-// given lists the flags set on the command line, in flag-name order.
+// given lists the profile flags set on the command line, in flag-name
+// order.
 func (pf *profileFlags) given() []string {
 	var names []string
-	pf.fs.Visit(func(f *flag.Flag) { names = append(names, f.Name) })
+	pf.fs.Visit(func(f *flag.Flag) {
+		if pf.own.Lookup(f.Name) != nil {
+			names = append(names, f.Name)
+		}
+	})
 	return names
 }
 
 // onto applies the given flags to p, a stored profile, and nothing else:
 // fields not named on the command line keep what p holds.
 func (pf *profileFlags) onto(p accounts.Profile) accounts.Profile {
-	for _, name := range pf.given() {
-		switch name {
-		case "kind":
-			p.Kind = accounts.Kind(pf.kind)
-		case "assurance":
-			p.Assurance = accounts.Assurance(pf.assurance)
-		case "email":
-			p.Email = pf.p.Email
-		case "phone":
-			p.Phone = pf.p.Phone
-		case "given-name":
-			p.GivenName = pf.p.GivenName
-		case "family-name":
-			p.FamilyName = pf.p.FamilyName
-		case "middle-name":
-			p.MiddleName = pf.p.MiddleName
-		case "given-name-latin":
-			p.GivenNameLatin = pf.p.GivenNameLatin
-		case "family-name-latin":
-			p.FamilyNameLatin = pf.p.FamilyNameLatin
-		case "middle-name-latin":
-			p.MiddleNameLatin = pf.p.MiddleNameLatin
-		case "birthdate":
-			p.Birthdate = pf.p.Birthdate
-		case "residence":
-			p.CountryOfResidence = pf.p.CountryOfResidence
-		case "locale":
-			p.Locale = pf.p.Locale
-		case "citizenship":
-			p.Citizenships = slices.Clone(pf.citizenships)
+	given := pf.given()
+	for _, f := range profileTextFlags {
+		if slices.Contains(given, f.name) {
+			*f.field(&p) = *f.field(&pf.p)
 		}
+	}
+	if slices.Contains(given, "citizenship") {
+		p.Citizenships = slices.Clone(pf.citizenships)
 	}
 	return p
-}
-
-// changedFields names the fields (as in the --json output) in which two
-// normalised profiles differ.
-func changedFields(old, p accounts.Profile) []string {
-	var fields []string
-	diff := func(field string, changed bool) {
-		if changed {
-			fields = append(fields, field)
-		}
-	}
-	diff("email", old.Email != p.Email)
-	diff("phone", old.Phone != p.Phone)
-	diff("kind", old.Kind != p.Kind)
-	diff("given_name", old.GivenName != p.GivenName)
-	diff("family_name", old.FamilyName != p.FamilyName)
-	diff("middle_name", old.MiddleName != p.MiddleName)
-	diff("given_name_latin", old.GivenNameLatin != p.GivenNameLatin)
-	diff("family_name_latin", old.FamilyNameLatin != p.FamilyNameLatin)
-	diff("middle_name_latin", old.MiddleNameLatin != p.MiddleNameLatin)
-	diff("birthdate", old.Birthdate != p.Birthdate)
-	diff("citizenships", !slices.Equal(old.Citizenships, p.Citizenships))
-	diff("country_of_residence", old.CountryOfResidence != p.CountryOfResidence)
-	diff("locale", old.Locale != p.Locale)
-	diff("assurance", old.Assurance != p.Assurance)
-	return fields
-}
-
-// profileOf is the person data of a stored account, as accounts.Profile
-// holds it.
-func profileOf(a store.Account) accounts.Profile {
-	return accounts.Profile{
-		Email: a.Email, Phone: a.Phone, Kind: accounts.Kind(a.Kind),
-		GivenName: a.GivenName, FamilyName: a.FamilyName, MiddleName: a.MiddleName,
-		GivenNameLatin: a.GivenNameLatin, FamilyNameLatin: a.FamilyNameLatin, MiddleNameLatin: a.MiddleNameLatin,
-		Birthdate: a.Birthdate, Citizenships: slices.Clone(a.Citizenships), CountryOfResidence: a.CountryOfResidence,
-		Locale: a.Locale, Assurance: accounts.Assurance(a.Assurance),
-	}
-}
-
-// applyProfile copies a normalised profile onto a stored account.
-func applyProfile(p accounts.Profile, a *store.Account) {
-	a.Email, a.Phone, a.Kind = p.Email, p.Phone, string(p.Kind)
-	a.GivenName, a.FamilyName, a.MiddleName = p.GivenName, p.FamilyName, p.MiddleName
-	a.GivenNameLatin, a.FamilyNameLatin, a.MiddleNameLatin = p.GivenNameLatin, p.FamilyNameLatin, p.MiddleNameLatin
-	a.Birthdate, a.Citizenships, a.CountryOfResidence = p.Birthdate, slices.Clone(p.Citizenships), p.CountryOfResidence
-	a.Locale, a.Assurance = p.Locale, string(p.Assurance)
 }
 
 // usersUpdate runs "users update": it changes the named profile fields
@@ -159,17 +107,9 @@ func (a *app) usersUpdate(ctx context.Context, x *invocation, args []string) err
 	if err != nil {
 		return err
 	}
-	var profileGiven, verifiedGiven bool
-	for _, name := range pf.given() {
-		switch name {
-		case "email-verified":
-			verifiedGiven = true
-		case "json", "database", "data-dir", "secrets-key-file", "log-level", "log-format":
-		default:
-			profileGiven = true
-		}
-	}
-	if !profileGiven && !verifiedGiven {
+	given := pf.given()
+	verifiedGiven := slices.Contains(given, "email-verified")
+	if len(given) == 0 {
 		return usagef("nothing to update: give the fields to change (--email, --given-name …) or --email-verified")
 	}
 	return a.withDatabase(ctx, x, func(db database) error {
@@ -186,30 +126,24 @@ func (a *app) usersUpdate(ctx context.Context, x *invocation, args []string) err
 			acc, err = db.UpdateAccount(ctx, cur.ID, func(old store.Account) (store.Account, error) {
 				// The updater may run twice: nothing carries over.
 				fields, emailVerified = nil, false
-				p, err := pf.onto(profileOf(old)).Normalize()
+				acc, changed, err := accounts.WithProfile(old, pf.onto(accounts.ProfileOf(old)))
 				if err != nil {
 					return old, usageError{err}
 				}
-				fields = changedFields(profileOf(old), p)
-				acc := old
-				applyProfile(p, &acc)
-				emailChanged := acc.Email != old.Email
-				switch {
-				case verifiedGiven:
+				fields = changed
+				if verifiedGiven {
 					acc.EmailVerified = pf.emailVerified
-				case emailChanged:
-					acc.EmailVerified = false
 				}
 				if acc.EmailVerified && acc.Email == "" {
 					return old, usagef("--email-verified: account %s has no e-mail address (give --email)", old.Username)
 				}
-				if acc.Phone != old.Phone && old.PhoneVerified {
-					// The check was of the old number.
-					acc.PhoneVerified = false
+				if acc.PhoneVerified != old.PhoneVerified {
+					// A new number: the check was of the old one.
 					fields = append(fields, "phone_verified")
 				}
 				// A check recorded for a new address is a new check, even if
 				// the old address was verified too.
+				emailChanged := acc.Email != old.Email
 				emailVerified = acc.EmailVerified != old.EmailVerified || acc.EmailVerified && emailChanged
 				if len(fields) == 0 && !emailVerified {
 					return old, nil
