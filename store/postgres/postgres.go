@@ -12,10 +12,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/store/sqlstore"
 )
 
-// DB is the PostgreSQL store.
+// DB is the PostgreSQL store: the shared statements (sqlstore.Store) over
+// a pgx pool, with PostgreSQL's own transactions and grant lock.
 type DB struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	// grantQueues queue, in this process, the transactions that will take
 	// one person's grant lock (store.WithGrantSubject), one slot per
@@ -43,6 +46,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	db := &DB{pool: pool}
+	db.Store = sqlstore.New(conn{db}, dialect)
 	for i := range db.grantQueues {
 		db.grantQueues[i] = make(chan struct{}, 1)
 	}

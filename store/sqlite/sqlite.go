@@ -14,6 +14,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/store/sqlstore"
 )
 
 // DefaultBusyTimeout is how long a writer waits for another process's write
@@ -25,8 +26,10 @@ type Options struct {
 	BusyTimeout time.Duration // 0: DefaultBusyTimeout
 }
 
-// DB is the SQLite store.
+// DB is the SQLite store: the shared statements (sqlstore.Store) over a
+// writer connection and a reader pool.
 type DB struct {
+	*sqlstore.Store
 	path  string
 	write *sql.DB // one connection: SQLite's single writer
 	read  *sql.DB
@@ -76,6 +79,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(4)
 	db := &DB{path: path, write: write, read: read}
+	db.Store = sqlstore.New(conn{db}, dialect)
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
