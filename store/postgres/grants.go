@@ -6,18 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/propusk/propusk/store"
 )
-
-// count runs a write and returns the rows it affected.
-func (db *DB) count(ctx context.Context, what, query string, args ...any) (int, error) {
-	tag, err := db.q(ctx).Exec(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", what, mapErr(err))
-	}
-	return int(tag.RowsAffected()), nil
-}
 
 // LockGrants implements store.OAuthRecords with a transaction-level
 // advisory lock. The key is the first 8 bytes of SHA-256 over
@@ -37,14 +29,21 @@ func (db *DB) LockGrants(ctx context.Context, subject string) error {
 	return nil
 }
 
-// exactlyOne runs a write that must affect one row; none is ErrNotFound.
-func (db *DB) exactlyOne(ctx context.Context, what, query string, args ...any) error {
-	n, err := db.count(ctx, what, query, args...)
-	if err != nil {
-		return err
+// queueForGrants takes, for a transaction marked store.WithGrantSubject,
+// its person's slot in this process's grant queues, waiting without a
+// connection; the returned func gives it back.
+func (db *DB) queueForGrants(ctx context.Context) (func(), error) {
+	subject := store.GrantSubject(ctx)
+	if subject == "" {
+		return func() {}, nil
 	}
-	if n == 0 {
-		return store.ErrNotFound
+	sum := sha256.Sum256([]byte(subject))
+	q := db.grantQueues[sum[0]]
+	select {
+	case q <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the grant lock: %w", ctx.Err())
 	}
-	return nil
+	var once sync.Once
+	return func() { once.Do(func() { <-q }) }, nil
 }

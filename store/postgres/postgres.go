@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -133,25 +131,6 @@ func (db *DB) BeginTx(ctx context.Context) (context.Context, error) {
 		return ctx, fmt.Errorf("begin transaction: %w", mapErr(err))
 	}
 	return context.WithValue(ctx, txKey{}, &txState{tx: tx, release: release}), nil
-}
-
-// queueForGrants takes, for a transaction marked store.WithGrantSubject,
-// its person's slot in this process's grant queues, waiting without a
-// connection; the returned func gives it back.
-func (db *DB) queueForGrants(ctx context.Context) (func(), error) {
-	subject := store.GrantSubject(ctx)
-	if subject == "" {
-		return func() {}, nil
-	}
-	sum := sha256.Sum256([]byte(subject))
-	q := db.grantQueues[sum[0]]
-	select {
-	case q <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for the grant lock: %w", ctx.Err())
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-q }) }, nil
 }
 
 // CommitTx implements store.TxController.

@@ -209,6 +209,18 @@ func (db *DB) RollbackTx(ctx context.Context) error {
 	return nil
 }
 
+// LockGrants implements store.OAuthRecords. It takes no lock of its own:
+// every transaction is BEGIN IMMEDIATE on the single writer connection
+// (InTx, BeginTx), so transactions already run one at a time, in this
+// process and against any other process on the file. It only checks that
+// it is called inside one, as the contract asks.
+func (db *DB) LockGrants(ctx context.Context, subject string) error {
+	if _, ok := txFrom(ctx); !ok {
+		return errors.New("lock grants: no transaction in context")
+	}
+	return nil
+}
+
 // ExecScript runs SQL text (several statements) in one transaction. Tests use
 // it to seed rows.
 func (db *DB) ExecScript(ctx context.Context, script string) error {
