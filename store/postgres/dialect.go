@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -14,19 +13,9 @@ import (
 // as timestamptz (microseconds; the zero time is NULL), string lists as
 // text[].
 var dialect = sqlstore.Dialect{
-	Time: func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t.UTC()
-	},
-	ScanTime: func(dst *time.Time) any { return timeDst{dst} },
-	List: func(l []string) any {
-		if l == nil { // a NOT NULL column
-			return []string{}
-		}
-		return l
-	},
+	Time:        func(t time.Time) any { return t.UTC() },
+	ScanTime:    func(dst *time.Time) any { return timeDst{dst} },
+	List:        func(l []string) any { return l },
 	ScanList:    func(dst *[]string) any { return dst },
 	MapErr:      mapErr,
 	ForUpdate:   " FOR UPDATE",
@@ -53,35 +42,4 @@ func (d timeDst) ScanTimestamptz(v pgtype.Timestamptz) error {
 		*d.t = v.Time.UTC()
 	}
 	return nil
-}
-
-// conn runs the shared statements in the transaction ctx carries, or on
-// the pool.
-type conn struct{ db *DB }
-
-func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := c.db.q(ctx).Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
-}
-
-func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	return c.db.q(ctx).Query(ctx, query, args...)
-}
-
-func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return c.db.q(ctx).QueryRow(ctx, query, args...)
-}
-
-// Returning and ReturningRow are Query and QueryRow: PostgreSQL has one
-// pool for reads and writes.
-func (c conn) Returning(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	return c.Query(ctx, query, args...)
-}
-
-func (c conn) ReturningRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return c.QueryRow(ctx, query, args...)
-}
-
-func (c conn) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return c.db.InTx(ctx, fn)
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/store/sqlstore"
 )
 
 // LockGrants implements store.OAuthRecords with a transaction-level
@@ -18,12 +19,12 @@ import (
 // bits wide, so two people share a key only by a rare collision, which
 // makes their grant transactions wait for each other and nothing worse.
 func (db *DB) LockGrants(ctx context.Context, subject string) error {
-	st, ok := txFrom(ctx)
+	t, ok := sqlstore.TxFrom(ctx)
 	if !ok {
 		return errors.New("lock grants: no transaction in context")
 	}
 	sum := sha256.Sum256([]byte("propusk.grants:" + subject))
-	if _, err := st.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(binary.BigEndian.Uint64(sum[:8]))); err != nil {
+	if _, err := t.(*tx).Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(binary.BigEndian.Uint64(sum[:8]))); err != nil {
 		return fmt.Errorf("lock grants: %w", mapErr(err))
 	}
 	return nil

@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -15,17 +13,9 @@ import (
 // round-trip the same values; the zero time is NULL), string lists as JSON
 // arrays.
 var dialect = sqlstore.Dialect{
-	Time: func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t.UnixMicro()
-	},
+	Time:     func(t time.Time) any { return t.UnixMicro() },
 	ScanTime: func(dst *time.Time) any { return timeDst{dst} },
 	List: func(l []string) any {
-		if l == nil {
-			l = []string{}
-		}
 		b, _ := json.Marshal(l) // []string always marshals
 		return string(b)
 	},
@@ -82,49 +72,4 @@ func (d listDst) Scan(v any) error {
 	}
 	*d.l = l
 	return nil
-}
-
-// conn runs the shared statements in the transaction ctx carries; outside
-// one, reads go to the reader pool and writes to the writer connection.
-type conn struct{ db *DB }
-
-func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := c.db.writer(ctx).ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	return rowsOf(c.db.reader(ctx).QueryContext(ctx, query, args...))
-}
-
-func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return c.db.reader(ctx).QueryRowContext(ctx, query, args...)
-}
-
-func (c conn) Returning(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	return rowsOf(c.db.writer(ctx).QueryContext(ctx, query, args...))
-}
-
-func (c conn) ReturningRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return c.db.writer(ctx).QueryRowContext(ctx, query, args...)
-}
-
-func (c conn) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return c.db.InTx(ctx, fn)
-}
-
-// rows is *sql.Rows with the Close sqlstore.Rows has (Err reports what
-// Close would).
-type rows struct{ *sql.Rows }
-
-func (r rows) Close() { r.Rows.Close() }
-
-func rowsOf(r *sql.Rows, err error) (sqlstore.Rows, error) {
-	if err != nil {
-		return nil, err
-	}
-	return rows{r}, nil
 }

@@ -104,19 +104,16 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
-type txKey struct{}
+// tx is a database/sql transaction as sqlstore.Tx.
+type tx struct{ *sql.Tx }
 
-// txState is the transaction a context carries. joined marks a context that
-// entered an already open transaction (BeginTx inside a transaction):
-// committing or rolling back through it is left to the owner.
-type txState struct {
-	tx     *sql.Tx
-	joined bool
-}
+func (t tx) Commit(context.Context) error { return t.Tx.Commit() }
 
-func txFrom(ctx context.Context) (*txState, bool) {
-	st, ok := ctx.Value(txKey{}).(*txState)
-	return st, ok
+func (t tx) Rollback(context.Context) error {
+	if err := t.Tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return err
+	}
+	return nil
 }
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -128,85 +125,29 @@ type querier interface {
 
 // reader is the transaction in ctx, or the read pool.
 func (db *DB) reader(ctx context.Context) querier {
-	if st, ok := txFrom(ctx); ok {
-		return st.tx
+	if t, ok := sqlstore.TxFrom(ctx); ok {
+		return t.(tx)
 	}
 	return db.read
 }
 
 // writer is the transaction in ctx, or the single writer connection.
 func (db *DB) writer(ctx context.Context) querier {
-	if st, ok := txFrom(ctx); ok {
-		return st.tx
+	if t, ok := sqlstore.TxFrom(ctx); ok {
+		return t.(tx)
 	}
 	return db.write
 }
 
-// InTx implements store.Transactor. Transactions are BEGIN IMMEDIATE on the
-// single writer connection, so they serialise within this process and take
-// the file's write lock against other processes.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	if _, ok := txFrom(ctx); ok {
-		return fn(ctx)
-	}
-	ctx, err = db.BeginTx(ctx)
+// begin starts a transaction: BEGIN IMMEDIATE on the single writer
+// connection, so transactions serialise within this process and take the
+// file's write lock against other processes.
+func (db *DB) begin(ctx context.Context) (sqlstore.Tx, error) {
+	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			db.RollbackTx(ctx)
-			panic(p)
-		}
-	}()
-	if err := fn(ctx); err != nil {
-		db.RollbackTx(ctx)
-		return err
-	}
-	return db.CommitTx(ctx)
-}
-
-// BeginTx implements store.TxController.
-func (db *DB) BeginTx(ctx context.Context) (context.Context, error) {
-	if st, ok := txFrom(ctx); ok {
-		return context.WithValue(ctx, txKey{}, &txState{tx: st.tx, joined: true}), nil
-	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return ctx, fmt.Errorf("begin transaction: %w", mapErr(err))
-	}
-	return context.WithValue(ctx, txKey{}, &txState{tx: tx}), nil
-}
-
-// CommitTx implements store.TxController.
-func (db *DB) CommitTx(ctx context.Context) error {
-	st, ok := txFrom(ctx)
-	if !ok {
-		return errors.New("commit: no transaction in context")
-	}
-	if st.joined {
-		return nil
-	}
-	if err := st.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
-	}
-	return nil
-}
-
-// RollbackTx implements store.TxController. Rolling back a finished
-// transaction is not an error, so a deferred rollback after a commit is safe.
-func (db *DB) RollbackTx(ctx context.Context) error {
-	st, ok := txFrom(ctx)
-	if !ok {
-		return errors.New("rollback: no transaction in context")
-	}
-	if st.joined {
-		return nil
-	}
-	if err := st.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return fmt.Errorf("rollback: %w", mapErr(err))
-	}
-	return nil
+	return tx{t}, nil
 }
 
 // LockGrants implements store.OAuthRecords. It takes no lock of its own:
@@ -215,7 +156,7 @@ func (db *DB) RollbackTx(ctx context.Context) error {
 // process and against any other process on the file. It only checks that
 // it is called inside one, as the contract asks.
 func (db *DB) LockGrants(ctx context.Context, subject string) error {
-	if _, ok := txFrom(ctx); !ok {
+	if _, ok := sqlstore.TxFrom(ctx); !ok {
 		return errors.New("lock grants: no transaction in context")
 	}
 	return nil

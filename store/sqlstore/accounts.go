@@ -9,27 +9,22 @@ import (
 var accounts = newTable("accounts", `id, username, email, email_verified, phone, phone_verified, kind,
 	given_name, family_name, middle_name, given_name_latin, family_name_latin, middle_name_latin,
 	birthdate, citizenships, country_of_residence, locale, assurance, password_hash,
-	created_at, updated_at, disabled_at`, 1, (*Store).accountArgs, (*Store).scanAccount)
+	created_at, updated_at, disabled_at`, 1, (*Store).accountArgs, (*Store).accountDests)
 
 var accountByUsername = accounts.selectAll + ` WHERE username = $1`
 
 func (s *Store) accountArgs(a store.Account) []any {
 	return []any{a.ID, a.Username, a.Email, a.EmailVerified, a.Phone, a.PhoneVerified, a.Kind,
 		a.GivenName, a.FamilyName, a.MiddleName, a.GivenNameLatin, a.FamilyNameLatin, a.MiddleNameLatin,
-		a.Birthdate, s.d.List(a.Citizenships), a.CountryOfResidence, a.Locale, a.Assurance, a.PasswordHash,
-		s.d.Time(a.CreatedAt), s.d.Time(a.UpdatedAt), s.d.Time(a.DisabledAt)}
+		a.Birthdate, s.listArg(a.Citizenships), a.CountryOfResidence, a.Locale, a.Assurance, a.PasswordHash,
+		s.timeArg(a.CreatedAt), s.timeArg(a.UpdatedAt), s.timeArg(a.DisabledAt)}
 }
 
-func (s *Store) scanAccount(row Row) (store.Account, error) {
-	var a store.Account
-	err := row.Scan(&a.ID, &a.Username, &a.Email, &a.EmailVerified, &a.Phone, &a.PhoneVerified, &a.Kind,
+func (s *Store) accountDests(a *store.Account) []any {
+	return []any{&a.ID, &a.Username, &a.Email, &a.EmailVerified, &a.Phone, &a.PhoneVerified, &a.Kind,
 		&a.GivenName, &a.FamilyName, &a.MiddleName, &a.GivenNameLatin, &a.FamilyNameLatin, &a.MiddleNameLatin,
 		&a.Birthdate, s.d.ScanList(&a.Citizenships), &a.CountryOfResidence, &a.Locale, &a.Assurance, &a.PasswordHash,
-		s.d.ScanTime(&a.CreatedAt), s.d.ScanTime(&a.UpdatedAt), s.d.ScanTime(&a.DisabledAt))
-	if err != nil {
-		return store.Account{}, s.d.MapErr(err)
-	}
-	return a, nil
+		s.d.ScanTime(&a.CreatedAt), s.d.ScanTime(&a.UpdatedAt), s.d.ScanTime(&a.DisabledAt)}
 }
 
 // CreateAccount implements store.Accounts.

@@ -21,7 +21,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) (int64, err
 	err = s.conn.ReturningRow(ctx, `INSERT INTO audit_events
 		(at, type, account_id, actor_id, client_id, remote_addr, flow_id, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		s.d.Time(e.At), e.Type, e.AccountID, e.ActorID, e.ClientID, e.RemoteAddr, e.FlowID, details).Scan(&id)
+		s.timeArg(e.At), e.Type, e.AccountID, e.ActorID, e.ClientID, e.RemoteAddr, e.FlowID, details).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("append audit event: %w", s.d.MapErr(err))
 	}

@@ -10,25 +10,20 @@ var clients = newTable("clients", `id, name, redirect_uris, post_logout_redirect
 	public, token_endpoint_auth_method, jwks, first_party, backchannel_logout_uri, minimum_acr,
 	secret_hash, previous_secret_hash, previous_secret_expires_at, created_at, updated_at,
 	id_token_signed_response_alg, require_pushed_authorization_requests, access_token_format`,
-	1, (*Store).clientArgs, (*Store).scanClient)
+	1, (*Store).clientArgs, (*Store).clientDests)
 
 func (s *Store) clientArgs(c store.Client) []any {
-	return []any{c.ID, c.Name, s.d.List(c.RedirectURIs), s.d.List(c.PostLogoutRedirectURIs), s.d.List(c.GrantTypes), s.d.List(c.Scopes),
+	return []any{c.ID, c.Name, s.listArg(c.RedirectURIs), s.listArg(c.PostLogoutRedirectURIs), s.listArg(c.GrantTypes), s.listArg(c.Scopes),
 		c.Public, c.TokenEndpointAuthMethod, c.JWKS, c.FirstParty, c.BackchannelLogoutURI, c.MinimumACR,
-		c.SecretHash, c.PreviousSecretHash, s.d.Time(c.PreviousSecretExpiresAt), s.d.Time(c.CreatedAt), s.d.Time(c.UpdatedAt),
+		c.SecretHash, c.PreviousSecretHash, s.timeArg(c.PreviousSecretExpiresAt), s.timeArg(c.CreatedAt), s.timeArg(c.UpdatedAt),
 		orDefault(c.IDTokenSigningAlg, "ES256"), c.RequirePAR, orDefault(c.AccessTokenFormat, "opaque")}
 }
 
-func (s *Store) scanClient(row Row) (store.Client, error) {
-	var c store.Client
-	err := row.Scan(&c.ID, &c.Name, s.d.ScanList(&c.RedirectURIs), s.d.ScanList(&c.PostLogoutRedirectURIs), s.d.ScanList(&c.GrantTypes), s.d.ScanList(&c.Scopes),
+func (s *Store) clientDests(c *store.Client) []any {
+	return []any{&c.ID, &c.Name, s.d.ScanList(&c.RedirectURIs), s.d.ScanList(&c.PostLogoutRedirectURIs), s.d.ScanList(&c.GrantTypes), s.d.ScanList(&c.Scopes),
 		&c.Public, &c.TokenEndpointAuthMethod, &c.JWKS, &c.FirstParty, &c.BackchannelLogoutURI, &c.MinimumACR,
 		&c.SecretHash, &c.PreviousSecretHash, s.d.ScanTime(&c.PreviousSecretExpiresAt), s.d.ScanTime(&c.CreatedAt), s.d.ScanTime(&c.UpdatedAt),
-		&c.IDTokenSigningAlg, &c.RequirePAR, &c.AccessTokenFormat)
-	if err != nil {
-		return store.Client{}, s.d.MapErr(err)
-	}
-	return c, nil
+		&c.IDTokenSigningAlg, &c.RequirePAR, &c.AccessTokenFormat}
 }
 
 // CreateClient implements store.Clients.

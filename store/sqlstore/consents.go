@@ -9,7 +9,7 @@ import (
 )
 
 var consents = newTable("consents", `account_id, client_id, scopes, created_at, updated_at`,
-	2, (*Store).consentArgs, (*Store).scanConsent)
+	2, (*Store).consentArgs, (*Store).consentDests)
 
 // onConsentConflict follows consents.insert: the second consent of an
 // account to a client updates the first.
@@ -18,15 +18,11 @@ const onConsentConflict = ` ON CONFLICT (account_id, client_id) DO UPDATE SET up
 var putConsent = consents.insert + onConsentConflict + `excluded.scopes`
 
 func (s *Store) consentArgs(c store.Consent) []any {
-	return []any{c.AccountID, c.ClientID, s.d.List(c.Scopes), s.d.Time(c.CreatedAt), s.d.Time(c.UpdatedAt)}
+	return []any{c.AccountID, c.ClientID, s.listArg(c.Scopes), s.timeArg(c.CreatedAt), s.timeArg(c.UpdatedAt)}
 }
 
-func (s *Store) scanConsent(row Row) (store.Consent, error) {
-	var c store.Consent
-	if err := row.Scan(&c.AccountID, &c.ClientID, s.d.ScanList(&c.Scopes), s.d.ScanTime(&c.CreatedAt), s.d.ScanTime(&c.UpdatedAt)); err != nil {
-		return store.Consent{}, s.d.MapErr(err)
-	}
-	return c, nil
+func (s *Store) consentDests(c *store.Consent) []any {
+	return []any{&c.AccountID, &c.ClientID, s.d.ScanList(&c.Scopes), s.d.ScanTime(&c.CreatedAt), s.d.ScanTime(&c.UpdatedAt)}
 }
 
 // PutConsent implements store.Consents: one upsert. Replacing keeps the

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/propusk/propusk/store"
@@ -9,7 +10,7 @@ import (
 
 var flows = newTable("flows", `id, state, client_id, request, csrf_hash, account_id, session_id,
 	auth_time, amr, acr, locale, created_at, updated_at, expires_at, return_to, browser_hash`,
-	1, (*Store).flowArgs, (*Store).scanFlow)
+	1, (*Store).flowArgs, (*Store).flowDests)
 
 func (s *Store) flowArgs(f store.Flow) []any {
 	if f.Request == nil {
@@ -18,23 +19,14 @@ func (s *Store) flowArgs(f store.Flow) []any {
 		f.Request = []byte{}
 	}
 	return []any{f.ID, f.State, nullIfEmpty(f.ClientID), f.Request, f.CSRFHash, f.AccountID, f.SessionID,
-		s.d.Time(f.AuthTime), s.d.List(f.AMR), f.ACR, f.Locale,
-		s.d.Time(f.CreatedAt), s.d.Time(f.UpdatedAt), s.d.Time(f.ExpiresAt), f.ReturnTo, f.BrowserHash}
+		s.timeArg(f.AuthTime), s.listArg(f.AMR), f.ACR, f.Locale,
+		s.timeArg(f.CreatedAt), s.timeArg(f.UpdatedAt), s.timeArg(f.ExpiresAt), f.ReturnTo, f.BrowserHash}
 }
 
-func (s *Store) scanFlow(row Row) (store.Flow, error) {
-	var f store.Flow
-	var client *string // NULL for a local flow
-	err := row.Scan(&f.ID, &f.State, &client, &f.Request, &f.CSRFHash, &f.AccountID, &f.SessionID,
+func (s *Store) flowDests(f *store.Flow) []any {
+	return []any{&f.ID, &f.State, nullString{&f.ClientID}, &f.Request, &f.CSRFHash, &f.AccountID, &f.SessionID,
 		s.d.ScanTime(&f.AuthTime), s.d.ScanList(&f.AMR), &f.ACR, &f.Locale,
-		s.d.ScanTime(&f.CreatedAt), s.d.ScanTime(&f.UpdatedAt), s.d.ScanTime(&f.ExpiresAt), &f.ReturnTo, &f.BrowserHash)
-	if err != nil {
-		return store.Flow{}, s.d.MapErr(err)
-	}
-	if client != nil {
-		f.ClientID = *client
-	}
-	return f, nil
+		s.d.ScanTime(&f.CreatedAt), s.d.ScanTime(&f.UpdatedAt), s.d.ScanTime(&f.ExpiresAt), &f.ReturnTo, &f.BrowserHash}
 }
 
 // CreateFlow implements store.Flows.
@@ -64,13 +56,31 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 // DeleteExpiredFlows implements store.Flows.
 func (s *Store) DeleteExpiredFlows(ctx context.Context, before time.Time, limit int) (int, error) {
 	return s.sweep(ctx, "delete expired flows", limit, `DELETE FROM flows WHERE id IN
-		(SELECT id FROM flows WHERE expires_at < $1 LIMIT $2)`, s.d.Time(before))
+		(SELECT id FROM flows WHERE expires_at < $1 LIMIT $2)`, s.timeArg(before))
 }
 
-// nullIfEmpty stores "" as NULL, for optional foreign keys.
+// nullIfEmpty stores "" as NULL, for optional foreign keys; nullString
+// reads NULL back as "".
 func nullIfEmpty(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
+}
+
+type nullString struct{ s *string }
+
+// Scan implements sql.Scanner, which pgx and database/sql both call.
+func (n nullString) Scan(v any) error {
+	switch v := v.(type) {
+	case string:
+		*n.s = v
+	case []byte:
+		*n.s = string(v)
+	case nil:
+		*n.s = ""
+	default:
+		return fmt.Errorf("scan %T as text", v)
+	}
+	return nil
 }

@@ -7,18 +7,14 @@ import (
 )
 
 var signingKeys = newTable("signing_keys", `id, algorithm, private, public, created_at, sign_from`,
-	1, (*Store).signingKeyArgs, (*Store).scanSigningKey)
+	1, (*Store).signingKeyArgs, (*Store).signingKeyDests)
 
 func (s *Store) signingKeyArgs(k store.SigningKey) []any {
-	return []any{k.ID, k.Algorithm, k.Private, k.Public, s.d.Time(k.CreatedAt), s.d.Time(k.SignFrom)}
+	return []any{k.ID, k.Algorithm, k.Private, k.Public, s.timeArg(k.CreatedAt), s.timeArg(k.SignFrom)}
 }
 
-func (s *Store) scanSigningKey(row Row) (store.SigningKey, error) {
-	var k store.SigningKey
-	if err := row.Scan(&k.ID, &k.Algorithm, &k.Private, &k.Public, s.d.ScanTime(&k.CreatedAt), s.d.ScanTime(&k.SignFrom)); err != nil {
-		return store.SigningKey{}, s.d.MapErr(err)
-	}
-	return k, nil
+func (s *Store) signingKeyDests(k *store.SigningKey) []any {
+	return []any{&k.ID, &k.Algorithm, &k.Private, &k.Public, s.d.ScanTime(&k.CreatedAt), s.d.ScanTime(&k.SignFrom)}
 }
 
 // CreateSigningKey implements store.SigningKeys.

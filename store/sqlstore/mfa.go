@@ -11,19 +11,15 @@ import (
 )
 
 var authenticators = newTable("authenticators", `id, account_id, name, secret, created_at, confirmed_at, last_used_at`,
-	1, (*Store).authenticatorArgs, (*Store).scanAuthenticator)
+	1, (*Store).authenticatorArgs, (*Store).authenticatorDests)
 
 func (s *Store) authenticatorArgs(a store.Authenticator) []any {
-	return []any{a.ID, a.AccountID, a.Name, a.Secret, s.d.Time(a.CreatedAt), s.d.Time(a.ConfirmedAt), s.d.Time(a.LastUsedAt)}
+	return []any{a.ID, a.AccountID, a.Name, a.Secret, s.timeArg(a.CreatedAt), s.timeArg(a.ConfirmedAt), s.timeArg(a.LastUsedAt)}
 }
 
-func (s *Store) scanAuthenticator(row Row) (store.Authenticator, error) {
-	var a store.Authenticator
-	if err := row.Scan(&a.ID, &a.AccountID, &a.Name, &a.Secret,
-		s.d.ScanTime(&a.CreatedAt), s.d.ScanTime(&a.ConfirmedAt), s.d.ScanTime(&a.LastUsedAt)); err != nil {
-		return store.Authenticator{}, s.d.MapErr(err)
-	}
-	return a, nil
+func (s *Store) authenticatorDests(a *store.Authenticator) []any {
+	return []any{&a.ID, &a.AccountID, &a.Name, &a.Secret,
+		s.d.ScanTime(&a.CreatedAt), s.d.ScanTime(&a.ConfirmedAt), s.d.ScanTime(&a.LastUsedAt)}
 }
 
 // CreateAuthenticator implements store.Authenticators.
@@ -51,13 +47,13 @@ func (s *Store) ConfirmAuthenticator(ctx context.Context, id string, at time.Tim
 		return errors.New("confirm authenticator: zero confirmation time")
 	}
 	return s.exactlyOne(ctx, "confirm authenticator",
-		`UPDATE authenticators SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL`, s.d.Time(at), id)
+		`UPDATE authenticators SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL`, s.timeArg(at), id)
 }
 
 // TouchAuthenticator implements store.Authenticators.
 func (s *Store) TouchAuthenticator(ctx context.Context, id string, at time.Time) error {
 	return s.exactlyOne(ctx, "touch authenticator",
-		`UPDATE authenticators SET last_used_at = $1 WHERE id = $2`, s.d.Time(at), id)
+		`UPDATE authenticators SET last_used_at = $1 WHERE id = $2`, s.timeArg(at), id)
 }
 
 // DeleteAuthenticator implements store.Authenticators.
@@ -68,7 +64,7 @@ func (s *Store) DeleteAuthenticator(ctx context.Context, id string) error {
 // DeleteUnconfirmedAuthenticators implements store.Authenticators.
 func (s *Store) DeleteUnconfirmedAuthenticators(ctx context.Context, before time.Time, limit int) (int, error) {
 	return s.sweep(ctx, "delete unconfirmed authenticators", limit, `DELETE FROM authenticators WHERE id IN
-		(SELECT id FROM authenticators WHERE confirmed_at IS NULL AND created_at < $1 LIMIT $2)`, s.d.Time(before))
+		(SELECT id FROM authenticators WHERE confirmed_at IS NULL AND created_at < $1 LIMIT $2)`, s.timeArg(before))
 }
 
 // DeleteAuthenticators implements store.Authenticators.
@@ -77,19 +73,15 @@ func (s *Store) DeleteAuthenticators(ctx context.Context, accountID string) (int
 }
 
 var mfaStates = newTable("mfa_states", `account_id, last_step, failures, total_failures, locked_until, updated_at, enrol_required`,
-	1, (*Store).mfaStateArgs, (*Store).scanMFAState)
+	1, (*Store).mfaStateArgs, (*Store).mfaStateDests)
 
 func (s *Store) mfaStateArgs(m store.MFAState) []any {
-	return []any{m.AccountID, m.LastStep, m.Failures, m.TotalFailures, s.d.Time(m.LockedUntil), s.d.Time(m.UpdatedAt), m.EnrolRequired}
+	return []any{m.AccountID, m.LastStep, m.Failures, m.TotalFailures, s.timeArg(m.LockedUntil), s.timeArg(m.UpdatedAt), m.EnrolRequired}
 }
 
-func (s *Store) scanMFAState(row Row) (store.MFAState, error) {
-	var m store.MFAState
-	if err := row.Scan(&m.AccountID, &m.LastStep, &m.Failures, &m.TotalFailures,
-		s.d.ScanTime(&m.LockedUntil), s.d.ScanTime(&m.UpdatedAt), &m.EnrolRequired); err != nil {
-		return store.MFAState{}, s.d.MapErr(err)
-	}
-	return m, nil
+func (s *Store) mfaStateDests(m *store.MFAState) []any {
+	return []any{&m.AccountID, &m.LastStep, &m.Failures, &m.TotalFailures,
+		s.d.ScanTime(&m.LockedUntil), s.d.ScanTime(&m.UpdatedAt), &m.EnrolRequired}
 }
 
 // GetMFAState implements store.MFAStates.
@@ -114,7 +106,7 @@ func (s *Store) UseStep(ctx context.Context, accountID string, step int64, at ti
 	}
 	n, err := s.count(ctx, "use time step", `INSERT INTO mfa_states (account_id, last_step, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (account_id) DO UPDATE SET last_step = excluded.last_step, updated_at = excluded.updated_at
-		WHERE mfa_states.last_step < excluded.last_step`, accountID, step, s.d.Time(at))
+		WHERE mfa_states.last_step < excluded.last_step`, accountID, step, s.timeArg(at))
 	if err != nil {
 		return err
 	}
@@ -131,7 +123,7 @@ func (s *Store) UseStep(ctx context.Context, accountID string, step int64, at ti
 // row back with everything else.
 func (s *Store) UpdateMFAState(ctx context.Context, accountID string, fn func(store.MFAState) (store.MFAState, error)) (store.MFAState, error) {
 	var updated store.MFAState
-	err := s.conn.InTx(ctx, func(ctx context.Context) error {
+	err := s.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.conn.Exec(ctx, `INSERT INTO mfa_states (account_id) VALUES ($1)
 			ON CONFLICT (account_id) DO NOTHING`, accountID); err != nil {
 			return fmt.Errorf("update mfa state: %w", s.d.MapErr(err))
@@ -154,7 +146,7 @@ func (s *Store) UpdateMFAState(ctx context.Context, accountID string, fn func(st
 // a concurrent regeneration has just inserted). ErrNotFound when the account
 // does not exist.
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte, at time.Time) error {
-	err := s.conn.InTx(ctx, func(ctx context.Context) error {
+	err := s.InTx(ctx, func(ctx context.Context) error {
 		var id string
 		if err := s.conn.QueryRow(ctx,
 			`SELECT id FROM accounts WHERE id = $1`+s.d.ForShareKey, accountID).Scan(&id); err != nil {
@@ -168,7 +160,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, accountID string, hash
 		}
 		// One INSERT for the whole set: ($1, $3, $2), ($1, $4, $2) …
 		values := make([]string, len(hashes))
-		args := append(make([]any, 0, 2+len(hashes)), accountID, s.d.Time(at))
+		args := append(make([]any, 0, 2+len(hashes)), accountID, s.timeArg(at))
 		for i, h := range hashes {
 			values[i] = fmt.Sprintf("($1, $%d, $2)", i+3)
 			args = append(args, h)
@@ -193,7 +185,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, accountID string, hash []by
 	}
 	return s.exactlyOne(ctx, "use recovery code",
 		`UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND hash = $3 AND used_at IS NULL`,
-		s.d.Time(at), accountID, hash)
+		s.timeArg(at), accountID, hash)
 }
 
 // CountRecoveryCodes implements store.RecoveryCodes.

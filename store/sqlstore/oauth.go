@@ -9,20 +9,16 @@ import (
 )
 
 var oauthRecords = newTable("oauth_records", `kind, signature, request_id, client_id, subject, session_id, access_signature,
-	active, requested_at, expires_at, data`, 2, (*Store).oauthRecordArgs, (*Store).scanOAuthRecord)
+	active, requested_at, expires_at, data`, 2, (*Store).oauthRecordArgs, (*Store).oauthRecordDests)
 
 func (s *Store) oauthRecordArgs(r store.OAuthRecord) []any {
 	return []any{r.Kind, r.Signature, r.RequestID, r.ClientID, r.Subject, r.SessionID, r.AccessSignature,
-		r.Active, s.d.Time(r.RequestedAt), s.d.Time(r.ExpiresAt), r.Data}
+		r.Active, s.timeArg(r.RequestedAt), s.timeArg(r.ExpiresAt), r.Data}
 }
 
-func (s *Store) scanOAuthRecord(row Row) (store.OAuthRecord, error) {
-	var r store.OAuthRecord
-	if err := row.Scan(&r.Kind, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.SessionID, &r.AccessSignature,
-		&r.Active, s.d.ScanTime(&r.RequestedAt), s.d.ScanTime(&r.ExpiresAt), &r.Data); err != nil {
-		return store.OAuthRecord{}, s.d.MapErr(err)
-	}
-	return r, nil
+func (s *Store) oauthRecordDests(r *store.OAuthRecord) []any {
+	return []any{&r.Kind, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.SessionID, &r.AccessSignature,
+		&r.Active, s.d.ScanTime(&r.RequestedAt), s.d.ScanTime(&r.ExpiresAt), &r.Data}
 }
 
 // CreateOAuthRecord implements store.OAuthRecords.
@@ -77,7 +73,7 @@ func (s *Store) DeleteOAuthRecordsByRequest(ctx context.Context, kind, requestID
 // DeleteExpiredOAuthRecords implements store.OAuthRecords.
 func (s *Store) DeleteExpiredOAuthRecords(ctx context.Context, before time.Time, limit int) (int, error) {
 	return s.sweep(ctx, "delete expired oauth records", limit, `DELETE FROM oauth_records WHERE (kind, signature) IN
-		(SELECT kind, signature FROM oauth_records WHERE expires_at < $1 LIMIT $2)`, s.d.Time(before))
+		(SELECT kind, signature FROM oauth_records WHERE expires_at < $1 LIMIT $2)`, s.timeArg(before))
 }
 
 // countGrants runs a write that returns the kind of every row it changed
@@ -110,7 +106,7 @@ func (s *Store) UseClientAssertion(ctx context.Context, jti string, expiresAt, n
 	n, err := s.count(ctx, "record client assertion",
 		`INSERT INTO client_assertions (jti, expires_at) VALUES ($1, $2)
 		ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at
-		WHERE client_assertions.expires_at <= $3`, jti, s.d.Time(expiresAt), s.d.Time(now))
+		WHERE client_assertions.expires_at <= $3`, jti, s.timeArg(expiresAt), s.timeArg(now))
 	if err != nil {
 		return err
 	}
@@ -132,5 +128,5 @@ func (s *Store) ClientAssertionExpiry(ctx context.Context, jti string) (time.Tim
 // DeleteExpiredClientAssertions implements store.ClientAssertions.
 func (s *Store) DeleteExpiredClientAssertions(ctx context.Context, before time.Time, limit int) (int, error) {
 	return s.sweep(ctx, "delete expired client assertions", limit, `DELETE FROM client_assertions WHERE jti IN
-		(SELECT jti FROM client_assertions WHERE expires_at < $1 LIMIT $2)`, s.d.Time(before))
+		(SELECT jti FROM client_assertions WHERE expires_at < $1 LIMIT $2)`, s.timeArg(before))
 }

@@ -8,18 +8,14 @@ import (
 )
 
 var serverSecrets = newTable("server_secrets", `name, sealed, created_at, updated_at`,
-	1, (*Store).serverSecretArgs, (*Store).scanServerSecret)
+	1, (*Store).serverSecretArgs, (*Store).serverSecretDests)
 
 func (s *Store) serverSecretArgs(v store.ServerSecret) []any {
-	return []any{v.Name, v.Sealed, s.d.Time(v.CreatedAt), s.d.Time(v.UpdatedAt)}
+	return []any{v.Name, v.Sealed, s.timeArg(v.CreatedAt), s.timeArg(v.UpdatedAt)}
 }
 
-func (s *Store) scanServerSecret(row Row) (store.ServerSecret, error) {
-	var v store.ServerSecret
-	if err := row.Scan(&v.Name, &v.Sealed, s.d.ScanTime(&v.CreatedAt), s.d.ScanTime(&v.UpdatedAt)); err != nil {
-		return store.ServerSecret{}, s.d.MapErr(err)
-	}
-	return v, nil
+func (s *Store) serverSecretDests(v *store.ServerSecret) []any {
+	return []any{&v.Name, &v.Sealed, s.d.ScanTime(&v.CreatedAt), s.d.ScanTime(&v.UpdatedAt)}
 }
 
 // CreateServerSecret implements store.ServerSecrets.
@@ -35,5 +31,5 @@ func (s *Store) GetServerSecret(ctx context.Context, name string) (store.ServerS
 // UpdateServerSecret implements store.ServerSecrets.
 func (s *Store) UpdateServerSecret(ctx context.Context, name string, sealed []byte, now time.Time) error {
 	return s.exactlyOne(ctx, "update server secret",
-		`UPDATE server_secrets SET sealed = $1, updated_at = $2 WHERE name = $3`, sealed, s.d.Time(now), name)
+		`UPDATE server_secrets SET sealed = $1, updated_at = $2 WHERE name = $3`, sealed, s.timeArg(now), name)
 }

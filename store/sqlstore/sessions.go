@@ -8,23 +8,18 @@ import (
 )
 
 var browserSessions = newTable("browser_sessions", `id, public_id, account_id, auth_time, amr, acr, user_agent, remote_addr,
-	created_at, last_seen_at, expires_at`, 1, (*Store).sessionArgs, (*Store).scanSession)
+	created_at, last_seen_at, expires_at`, 1, (*Store).sessionArgs, (*Store).sessionDests)
 
 var sessionByPublicID = browserSessions.selectAll + ` WHERE public_id = $1`
 
 func (s *Store) sessionArgs(b store.BrowserSession) []any {
-	return []any{b.ID, b.PublicID, b.AccountID, s.d.Time(b.AuthTime), s.d.List(b.AMR), b.ACR, b.UserAgent, b.RemoteAddr,
-		s.d.Time(b.CreatedAt), s.d.Time(b.LastSeenAt), s.d.Time(b.ExpiresAt)}
+	return []any{b.ID, b.PublicID, b.AccountID, s.timeArg(b.AuthTime), s.listArg(b.AMR), b.ACR, b.UserAgent, b.RemoteAddr,
+		s.timeArg(b.CreatedAt), s.timeArg(b.LastSeenAt), s.timeArg(b.ExpiresAt)}
 }
 
-func (s *Store) scanSession(row Row) (store.BrowserSession, error) {
-	var b store.BrowserSession
-	err := row.Scan(&b.ID, &b.PublicID, &b.AccountID, s.d.ScanTime(&b.AuthTime), s.d.ScanList(&b.AMR), &b.ACR, &b.UserAgent, &b.RemoteAddr,
-		s.d.ScanTime(&b.CreatedAt), s.d.ScanTime(&b.LastSeenAt), s.d.ScanTime(&b.ExpiresAt))
-	if err != nil {
-		return store.BrowserSession{}, s.d.MapErr(err)
-	}
-	return b, nil
+func (s *Store) sessionDests(b *store.BrowserSession) []any {
+	return []any{&b.ID, &b.PublicID, &b.AccountID, s.d.ScanTime(&b.AuthTime), s.d.ScanList(&b.AMR), &b.ACR, &b.UserAgent, &b.RemoteAddr,
+		s.d.ScanTime(&b.CreatedAt), s.d.ScanTime(&b.LastSeenAt), s.d.ScanTime(&b.ExpiresAt)}
 }
 
 // CreateBrowserSession implements store.BrowserSessions.
@@ -54,7 +49,7 @@ func (s *Store) UpdateBrowserSession(ctx context.Context, id string, fn func(sto
 // transaction of its own.
 func (s *Store) TouchBrowserSession(ctx context.Context, id string, at time.Time) error {
 	return s.exactlyOne(ctx, "touch browser session",
-		`UPDATE browser_sessions SET last_seen_at = $1 WHERE id = $2`, s.d.Time(at), id)
+		`UPDATE browser_sessions SET last_seen_at = $1 WHERE id = $2`, s.timeArg(at), id)
 }
 
 // DeleteBrowserSession implements store.BrowserSessions.
@@ -77,5 +72,5 @@ func (s *Store) ListBrowserSessions(ctx context.Context, accountID string) ([]st
 func (s *Store) DeleteExpiredBrowserSessions(ctx context.Context, before, idleBefore time.Time, limit int) (int, error) {
 	return s.sweep(ctx, "delete expired browser sessions", limit, `DELETE FROM browser_sessions WHERE id IN
 		(SELECT id FROM browser_sessions WHERE expires_at < $1 OR last_seen_at < $2 LIMIT $3)`,
-		s.d.Time(before), s.d.Time(idleBefore))
+		s.timeArg(before), s.timeArg(idleBefore))
 }

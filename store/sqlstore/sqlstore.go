@@ -25,8 +25,9 @@ type Conn interface {
 	Returning(ctx context.Context, query string, args ...any) (Rows, error)
 	// ReturningRow runs a statement that writes and returns one row.
 	ReturningRow(ctx context.Context, query string, args ...any) Row
-	// InTx is the backend's store.Transactor.
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// Begin opens a transaction, which the Store carries in a context
+	// (TxFrom).
+	Begin(ctx context.Context) (Tx, error)
 }
 
 // Row is one result row: pgx.Row and *sql.Row both are one.
@@ -45,12 +46,12 @@ type Rows interface {
 
 // Dialect is what the shared statements need to know about a database.
 type Dialect struct {
-	// Time is t as a timestamp column takes it; the zero time is NULL.
+	// Time is t, never the zero time, as a timestamp column takes it.
 	Time func(t time.Time) any
 	// ScanTime is a scan destination that stores a timestamp column in
 	// *dst, in UTC; NULL is the zero time.
 	ScanTime func(dst *time.Time) any
-	// List is l as a string-list column takes it; nil is the empty list.
+	// List is l, never nil, as a string-list column takes it.
 	List func(l []string) any
 	// ScanList is a scan destination that stores a string-list column in
 	// *dst; NULL is the empty list.
@@ -80,9 +81,9 @@ type Dialect struct {
 	MergedScopes string
 }
 
-// Store implements the store interfaces over a Conn, but for what only a
-// backend can do (transactions, the grant lock, migrations, Ping and
-// Close): a backend embeds it.
+// Store implements the store interfaces over a Conn, transactions
+// included, but for what only a backend can do (the grant lock,
+// migrations, Ping and Close): a backend embeds it.
 type Store struct {
 	conn Conn
 	d    Dialect
@@ -91,6 +92,23 @@ type Store struct {
 // New returns the store that runs its statements on c, written for d.
 func New(c Conn, d Dialect) *Store {
 	return &Store{conn: c, d: d}
+}
+
+// timeArg is t as an argument: the zero time is NULL.
+func (s *Store) timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return s.d.Time(t)
+}
+
+// listArg is l as an argument: nil is the empty list (the list columns
+// are NOT NULL).
+func (s *Store) listArg(l []string) any {
+	if l == nil {
+		l = []string{}
+	}
+	return s.d.List(l)
 }
 
 // count runs a write and says how many rows it affected.

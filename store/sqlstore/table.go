@@ -16,11 +16,13 @@ type table[T any] struct {
 	// every other column of the row with that key; delete removes it.
 	insert, selectAll, byKey, set, delete string
 
-	args func(*Store, T) []any
-	scan func(*Store, Row) (T, error)
+	// args are a T's values in column order, dests the scan destinations
+	// of its fields in column order.
+	args  func(*Store, T) []any
+	dests func(*Store, *T) []any
 }
 
-func newTable[T any](name, columnList string, keys int, args func(*Store, T) []any, scan func(*Store, Row) (T, error)) *table[T] {
+func newTable[T any](name, columnList string, keys int, args func(*Store, T) []any, dests func(*Store, *T) []any) *table[T] {
 	columns := strings.Split(columnList, ",")
 	var values, key, set []string
 	for i, c := range columns {
@@ -41,10 +43,20 @@ func newTable[T any](name, columnList string, keys int, args func(*Store, T) []a
 		set:       "UPDATE " + name + " SET " + strings.Join(set, ", ") + where,
 		delete:    "DELETE FROM " + name + where,
 		args:      args,
-		scan:      scan,
+		dests:     dests,
 	}
 	t.byKey = t.selectAll + where
 	return t
+}
+
+// scan reads one row.
+func (t *table[T]) scan(s *Store, row Row) (T, error) {
+	var v T
+	if err := row.Scan(t.dests(s, &v)...); err != nil {
+		var zero T
+		return zero, s.d.MapErr(err)
+	}
+	return v, nil
 }
 
 // create inserts v.
@@ -71,7 +83,7 @@ func (t *table[T]) list(ctx context.Context, s *Store, what, query string, args 
 // (wrapped in what).
 func (t *table[T]) update(ctx context.Context, s *Store, what string, fn func(T) (T, error), keep func(old T, v *T), key ...any) (T, error) {
 	var updated T
-	err := s.conn.InTx(ctx, func(ctx context.Context) error {
+	err := s.InTx(ctx, func(ctx context.Context) error {
 		old, err := t.get(ctx, s, t.byKey+s.d.ForUpdate, key...)
 		if err != nil {
 			return err

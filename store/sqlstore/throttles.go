@@ -24,7 +24,7 @@ func (s *Store) hitThrottle(ctx context.Context, what, key string, now time.Time
 			window_start = CASE WHEN throttles.window_end <= $2 THEN excluded.window_start ELSE throttles.window_start END,
 			window_end = `+windowEnd+`,
 			next_at = CASE WHEN throttles.window_end <= $2 THEN NULL ELSE throttles.next_at END
-		RETURNING count`, key, s.d.Time(now), s.d.Time(now.Add(window))).Scan(&n)
+		RETURNING count`, key, s.timeArg(now), s.timeArg(now.Add(window))).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, s.d.MapErr(err))
 	}
@@ -49,7 +49,7 @@ func (s *Store) HitThrottleSliding(ctx context.Context, key string, now time.Tim
 // UnhitThrottle implements store.Throttles.
 func (s *Store) UnhitThrottle(ctx context.Context, key string, at time.Time) error {
 	_, err := s.count(ctx, "take back a throttle hit", `UPDATE throttles SET count = count - 1
-		WHERE key = $1 AND count > 0 AND window_start <= $2 AND window_end > $2`, key, s.d.Time(at))
+		WHERE key = $1 AND count > 0 AND window_start <= $2 AND window_end > $2`, key, s.timeArg(at))
 	return err
 }
 
@@ -58,7 +58,7 @@ func (s *Store) ThrottleCount(ctx context.Context, key string, now time.Time) (i
 	var n int
 	var end time.Time
 	err := s.conn.QueryRow(ctx, `SELECT count, window_end FROM throttles WHERE key = $1 AND window_end > $2`,
-		key, s.d.Time(now)).Scan(&n, s.d.ScanTime(&end))
+		key, s.timeArg(now)).Scan(&n, s.d.ScanTime(&end))
 	if err = s.d.MapErr(err); errors.Is(err, store.ErrNotFound) {
 		return 0, time.Time{}, nil
 	}
@@ -78,13 +78,13 @@ func (s *Store) ThrottleCount(ctx context.Context, key string, now time.Time) (i
 func (s *Store) HitThrottleSpaced(ctx context.Context, key string, now time.Time, window time.Duration, pause func(n int) time.Duration) (store.ThrottleTurn, error) {
 	var turn store.ThrottleTurn
 	now = now.UTC().Truncate(time.Microsecond) // what the columns keep
-	err := s.conn.InTx(ctx, func(ctx context.Context) error {
+	err := s.InTx(ctx, func(ctx context.Context) error {
 		var n int
 		var start, end, next time.Time // next: zero when no pause is set
 		err := s.conn.ReturningRow(ctx, `INSERT INTO throttles (key, count, window_start, window_end)
 			VALUES ($1, 0, $2, $2)
 			ON CONFLICT (key) DO UPDATE SET count = throttles.count
-			RETURNING count, window_start, window_end, next_at`, key, s.d.Time(now)).Scan(
+			RETURNING count, window_start, window_end, next_at`, key, s.timeArg(now)).Scan(
 			&n, s.d.ScanTime(&start), s.d.ScanTime(&end), s.d.ScanTime(&next))
 		if err != nil {
 			return s.d.MapErr(err)
@@ -102,7 +102,7 @@ func (s *Store) HitThrottleSpaced(ctx context.Context, key string, now time.Time
 		}
 		at := now.Add(max(pause(n), 0)).Truncate(time.Microsecond)
 		_, err = s.conn.Exec(ctx, `UPDATE throttles SET count = $2, window_start = $3, window_end = $4, next_at = $5
-			WHERE key = $1`, key, n, s.d.Time(start), s.d.Time(end), s.d.Time(at))
+			WHERE key = $1`, key, n, s.timeArg(start), s.timeArg(end), s.timeArg(at))
 		if err != nil {
 			return s.d.MapErr(err)
 		}
@@ -127,5 +127,5 @@ func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 // stale answer would wipe a live count.
 func (s *Store) DeleteExpiredThrottles(ctx context.Context, before time.Time, limit int) (int, error) {
 	return s.sweep(ctx, "delete expired throttles", limit, `DELETE FROM throttles WHERE key IN
-		(SELECT key FROM throttles WHERE window_end < $1 LIMIT $2) AND window_end < $1`, s.d.Time(before))
+		(SELECT key FROM throttles WHERE window_end < $1 LIMIT $2) AND window_end < $1`, s.timeArg(before))
 }

@@ -1,0 +1,51 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/propusk/propusk/store/sqlstore"
+)
+
+// conn runs the shared statements in the transaction ctx carries; outside
+// one, reads go to the reader pool and writes to the writer connection.
+type conn struct{ db *DB }
+
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := c.db.writer(ctx).ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return rowsOf(c.db.reader(ctx).QueryContext(ctx, query, args...))
+}
+
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return c.db.reader(ctx).QueryRowContext(ctx, query, args...)
+}
+
+func (c conn) Returning(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return rowsOf(c.db.writer(ctx).QueryContext(ctx, query, args...))
+}
+
+func (c conn) ReturningRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return c.db.writer(ctx).QueryRowContext(ctx, query, args...)
+}
+
+func (c conn) Begin(ctx context.Context) (sqlstore.Tx, error) { return c.db.begin(ctx) }
+
+// rows is *sql.Rows with the Close sqlstore.Rows has (Err reports what
+// Close would).
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { r.Rows.Close() }
+
+func rowsOf(r *sql.Rows, err error) (sqlstore.Rows, error) {
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
+}
