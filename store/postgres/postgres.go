@@ -112,15 +112,6 @@ func (db *DB) begin(ctx context.Context) (sqlstore.Tx, error) {
 	return &tx{Tx: t, release: release}, nil
 }
 
-// ExecScript runs SQL text (several statements) in one transaction. Tests use
-// it to seed rows.
-func (db *DB) ExecScript(ctx context.Context, script string) error {
-	return db.InTx(ctx, func(ctx context.Context) error {
-		_, err := db.q(ctx).Exec(ctx, script, pgx.QueryExecModeSimpleProtocol)
-		return mapErr(err)
-	})
-}
-
 // mapErr turns driver errors into store sentinels: the one place that knows
 // PostgreSQL's SQLSTATEs.
 func mapErr(err error) error {

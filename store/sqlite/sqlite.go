@@ -162,15 +162,6 @@ func (db *DB) LockGrants(ctx context.Context, subject string) error {
 	return nil
 }
 
-// ExecScript runs SQL text (several statements) in one transaction. Tests use
-// it to seed rows.
-func (db *DB) ExecScript(ctx context.Context, script string) error {
-	return db.InTx(ctx, func(ctx context.Context) error {
-		_, err := db.writer(ctx).ExecContext(ctx, script)
-		return mapErr(err)
-	})
-}
-
 // mapErr turns driver errors into store sentinels: the one place that knows
 // SQLite's result codes.
 func mapErr(err error) error {

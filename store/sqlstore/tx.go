@@ -93,3 +93,13 @@ func (s *Store) endTx(ctx context.Context, what string, end func(Tx, context.Con
 	}
 	return nil
 }
+
+// ExecScript runs SQL text (several statements) in one transaction. Tests use
+// it to seed rows. (pgx sends a statement without arguments with the simple
+// protocol, which takes several.)
+func (s *Store) ExecScript(ctx context.Context, script string) error {
+	return s.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.conn.Exec(ctx, script)
+		return s.d.MapErr(err)
+	})
+}
