@@ -12,6 +12,7 @@ import (
 type conn struct{ db *DB }
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	query, args = toPositional(query, args)
 	res, err := c.db.writer(ctx).ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
@@ -20,18 +21,22 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	query, args = toPositional(query, args)
 	return rowsOf(c.db.reader(ctx).QueryContext(ctx, query, args...))
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	query, args = toPositional(query, args)
 	return c.db.reader(ctx).QueryRowContext(ctx, query, args...)
 }
 
 func (c conn) Returning(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	query, args = toPositional(query, args)
 	return rowsOf(c.db.writer(ctx).QueryContext(ctx, query, args...))
 }
 
 func (c conn) ReturningRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	query, args = toPositional(query, args)
 	return c.db.writer(ctx).QueryRowContext(ctx, query, args...)
 }
 
