@@ -21,36 +21,39 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	query, args = toPositional(query, args)
-	return rowsOf(c.db.reader(ctx).QueryContext(ctx, query, args...))
+	return queryRows(ctx, c.db.reader(ctx), query, args)
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	query, args = toPositional(query, args)
-	return c.db.reader(ctx).QueryRowContext(ctx, query, args...)
+	return queryRow(ctx, c.db.reader(ctx), query, args)
 }
 
 func (c conn) Returning(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	query, args = toPositional(query, args)
-	return rowsOf(c.db.writer(ctx).QueryContext(ctx, query, args...))
+	return queryRows(ctx, c.db.writer(ctx), query, args)
 }
 
 func (c conn) ReturningRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	query, args = toPositional(query, args)
-	return c.db.writer(ctx).QueryRowContext(ctx, query, args...)
+	return queryRow(ctx, c.db.writer(ctx), query, args)
 }
 
 func (c conn) Begin(ctx context.Context) (sqlstore.Tx, error) { return c.db.begin(ctx) }
+
+func queryRows(ctx context.Context, q querier, query string, args []any) (sqlstore.Rows, error) {
+	query, args = toPositional(query, args)
+	r, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
+}
+
+func queryRow(ctx context.Context, q querier, query string, args []any) sqlstore.Row {
+	query, args = toPositional(query, args)
+	return q.QueryRowContext(ctx, query, args...)
+}
 
 // rows is *sql.Rows with the Close sqlstore.Rows has (Err reports what
 // Close would).
 type rows struct{ *sql.Rows }
 
 func (r rows) Close() { r.Rows.Close() }
-
-func rowsOf(r *sql.Rows, err error) (sqlstore.Rows, error) {
-	if err != nil {
-		return nil, err
-	}
-	return rows{r}, nil
-}

@@ -7,7 +7,7 @@ import (
 
 func TestToPositional(t *testing.T) {
 	for _, tc := range []struct {
-		query, want string
+		query, want    string
 		args, wantArgs []any
 	}{
 		{"SELECT a FROM t WHERE b = $1 AND c = $2", "SELECT a FROM t WHERE b = ? AND c = ?", []any{1, 2}, []any{1, 2}},
