@@ -9,7 +9,7 @@ import (
 
 // The dependency direction of ARCHITECTURE.md, enforced:
 //
-//	cmd → web, oauth, admin → web/page, federation, accounts, mfa, consent, flow, clients → store ← store/postgres, store/sqlite
+//	cmd → web, oauth, admin → web/page, federation, accounts, mfa, consent, flow, clients → store ← store/sqlstore ← store/postgres, store/sqlite
 //
 // store (the contract) and the small internal helpers import only the
 // standard library; domain packages import neither fosite nor net/http nor
@@ -60,6 +60,15 @@ func TestStandardLibraryOnly(t *testing.T) {
 		if nonStd, _ := deps(t, pkg); len(nonStd) > 0 {
 			t.Errorf("%s must import only the standard library; it imports %v", p, nonStd)
 		}
+	}
+}
+
+// The shared SQL (store/sqlstore) knows no driver: what differs between
+// the databases comes from the backends, so it can serve both.
+func TestSharedSQLHasNoDriver(t *testing.T) {
+	nonStd, _ := deps(t, module+"/store/sqlstore")
+	if want := []string{module + "/store"}; !slices.Equal(nonStd, want) {
+		t.Errorf("store/sqlstore must import only store and the standard library; it imports %v", nonStd)
 	}
 }
 

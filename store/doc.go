@@ -4,7 +4,8 @@
 //
 // It imports only the standard library. Backends live in store/postgres
 // (production, many nodes on one database) and store/sqlite (the embedded
-// default); store/storetest is the conformance suite both must pass.
+// default), both running the statements of store/sqlstore; store/storetest
+// is the conformance suite both must pass.
 //
 // Verbs are chosen once: Create, Get, List, Update, Delete. Update takes a
 // function from the old value to the new one; it runs inside a transaction

@@ -115,39 +115,3 @@ type ClientAssertions interface {
 	// DeleteExpiredClientAssertions removes at most limit expired records.
 	DeleteExpiredClientAssertions(ctx context.Context, before time.Time, limit int) (int, error)
 }
-
-// TxController is a Transactor with explicit begin, commit and rollback,
-// for libraries (fosite) that drive transactions that way. BeginTx returns
-// a context carrying the transaction; CommitTx and RollbackTx end it and
-// are no-ops for a context whose transaction was joined rather than begun.
-type TxController interface {
-	BeginTx(ctx context.Context) (context.Context, error)
-	CommitTx(ctx context.Context) error
-	RollbackTx(ctx context.Context) error
-}
-
-// SigningKey is one of the provider's token-signing keys. Keys are
-// published (JWKS) from CreatedAt, sign from SignFrom, and stop signing when
-// a newer key's SignFrom arrives; package oauth decides how long a retired
-// key stays published and kept.
-type SigningKey struct {
-	ID        string // kid
-	Algorithm string // ES256 | RS256
-	// Private is the private JWK, sealed (internal/seal) by package oauth.
-	Private []byte
-	// Public is the public JWK as JSON.
-	Public    []byte
-	CreatedAt time.Time
-	SignFrom  time.Time
-}
-
-// SigningKeys stores signing keys. Every node reads the same set, so all
-// agree on which key signs and which keys verify.
-type SigningKeys interface {
-	// CreateSigningKey inserts k; ErrAlreadyExists when the ID is taken.
-	CreateSigningKey(ctx context.Context, k SigningKey) error
-	// ListSigningKeys returns every key, oldest SignFrom first.
-	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
-	// DeleteSigningKey removes a key; ErrNotFound when there is none.
-	DeleteSigningKey(ctx context.Context, id string) error
-}

@@ -2,20 +2,21 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/store/sqlstore"
 )
 
-// DB is the PostgreSQL store.
+// DB is the PostgreSQL store: the shared statements (sqlstore.Store) over
+// a pgx pool, with PostgreSQL's own transactions and grant lock.
 type DB struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	// grantQueues queue, in this process, the transactions that will take
 	// one person's grant lock (store.WithGrantSubject), one slot per
@@ -43,6 +44,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	db := &DB{pool: pool}
+	db.Store = sqlstore.New(conn{db}, dialect)
 	for i := range db.grantQueues {
 		db.grantQueues[i] = make(chan struct{}, 1)
 	}
@@ -59,22 +61,25 @@ func (db *DB) Ping(ctx context.Context) error { return mapErr(db.pool.Ping(ctx))
 // Close implements store.Store.
 func (db *DB) Close() error { db.pool.Close(); return nil }
 
-type txKey struct{}
-
-// txState is the transaction a context carries. joined marks a context that
-// entered an already open transaction (BeginTx inside a transaction):
-// committing or rolling back through it is left to the owner.
-type txState struct {
-	tx     pgx.Tx
-	joined bool
+// tx is a pgx transaction with its grant queue slot.
+type tx struct {
+	pgx.Tx
 	// release frees the transaction's grant queue slot (a no-op without
 	// one); it runs once, at commit or rollback.
 	release func()
 }
 
-func txFrom(ctx context.Context) (*txState, bool) {
-	st, ok := ctx.Value(txKey{}).(*txState)
-	return st, ok
+func (t *tx) Commit(ctx context.Context) error {
+	defer t.release()
+	return t.Tx.Commit(ctx)
+}
+
+func (t *tx) Rollback(ctx context.Context) error {
+	defer t.release()
+	if err := t.Tx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return err
+	}
+	return nil
 }
 
 // querier is what the pool and a transaction share.
@@ -86,111 +91,25 @@ type querier interface {
 
 // q is the transaction carried in ctx, or the pool.
 func (db *DB) q(ctx context.Context) querier {
-	if st, ok := txFrom(ctx); ok {
-		return st.tx
+	if t, ok := sqlstore.TxFrom(ctx); ok {
+		return t.(*tx)
 	}
 	return db.pool
 }
 
-// InTx implements store.Transactor.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	if _, ok := txFrom(ctx); ok {
-		return fn(ctx)
-	}
-	ctx, err = db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			db.RollbackTx(ctx)
-			panic(p)
-		}
-	}()
-	if err := fn(ctx); err != nil {
-		db.RollbackTx(ctx)
-		return err
-	}
-	return db.CommitTx(ctx)
-}
-
-// BeginTx implements store.TxController.
-func (db *DB) BeginTx(ctx context.Context) (context.Context, error) {
-	if st, ok := txFrom(ctx); ok {
-		return context.WithValue(ctx, txKey{}, &txState{tx: st.tx, joined: true}), nil
-	}
+// begin takes, for a transaction marked store.WithGrantSubject, its
+// person's grant queue slot first, then a connection.
+func (db *DB) begin(ctx context.Context) (sqlstore.Tx, error) {
 	release, err := db.queueForGrants(ctx)
 	if err != nil {
-		return ctx, err
+		return nil, err
 	}
-	tx, err := db.pool.Begin(ctx)
+	t, err := db.pool.Begin(ctx)
 	if err != nil {
 		release()
-		return ctx, fmt.Errorf("begin transaction: %w", mapErr(err))
+		return nil, err
 	}
-	return context.WithValue(ctx, txKey{}, &txState{tx: tx, release: release}), nil
-}
-
-// queueForGrants takes, for a transaction marked store.WithGrantSubject,
-// its person's slot in this process's grant queues, waiting without a
-// connection; the returned func gives it back.
-func (db *DB) queueForGrants(ctx context.Context) (func(), error) {
-	subject := store.GrantSubject(ctx)
-	if subject == "" {
-		return func() {}, nil
-	}
-	sum := sha256.Sum256([]byte(subject))
-	q := db.grantQueues[sum[0]]
-	select {
-	case q <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for the grant lock: %w", ctx.Err())
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-q }) }, nil
-}
-
-// CommitTx implements store.TxController.
-func (db *DB) CommitTx(ctx context.Context) error {
-	st, ok := txFrom(ctx)
-	if !ok {
-		return errors.New("commit: no transaction in context")
-	}
-	if st.joined {
-		return nil
-	}
-	defer st.release()
-	if err := st.tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
-	}
-	return nil
-}
-
-// RollbackTx implements store.TxController. Rolling back a finished
-// transaction is not an error, so a deferred rollback after a commit is safe.
-// It runs even when ctx is cancelled: the connection must go back clean.
-func (db *DB) RollbackTx(ctx context.Context) error {
-	st, ok := txFrom(ctx)
-	if !ok {
-		return errors.New("rollback: no transaction in context")
-	}
-	if st.joined {
-		return nil
-	}
-	defer st.release()
-	if err := st.tx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
-		return fmt.Errorf("rollback: %w", mapErr(err))
-	}
-	return nil
-}
-
-// ExecScript runs SQL text (several statements) in one transaction. Tests use
-// it to seed rows.
-func (db *DB) ExecScript(ctx context.Context, script string) error {
-	return db.InTx(ctx, func(ctx context.Context) error {
-		_, err := db.q(ctx).Exec(ctx, script, pgx.QueryExecModeSimpleProtocol)
-		return mapErr(err)
-	})
+	return &tx{Tx: t, release: release}, nil
 }
 
 // mapErr turns driver errors into store sentinels: the one place that knows

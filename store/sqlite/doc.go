@@ -1,5 +1,8 @@
 // Package sqlite is the embedded store backend: pure-Go SQLite
 // (modernc.org/sqlite, no cgo) in one file, Propusk's zero-set-up default.
+// The statements are store/sqlstore's; this package gives them its pools
+// and SQLite's dialect (Unix microseconds, JSON arrays) and keeps
+// transactions, migrations and the mapping of result codes to store errors.
 //
 // SQLite allows one writer at a time. The backend makes that explicit: writes
 // and transactions go through a pool of one connection whose transactions

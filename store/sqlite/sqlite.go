@@ -14,6 +14,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/propusk/propusk/store"
+	"github.com/propusk/propusk/store/sqlstore"
 )
 
 // DefaultBusyTimeout is how long a writer waits for another process's write
@@ -25,8 +26,10 @@ type Options struct {
 	BusyTimeout time.Duration // 0: DefaultBusyTimeout
 }
 
-// DB is the SQLite store.
+// DB is the SQLite store: the shared statements (sqlstore.Store) over a
+// writer connection and a reader pool.
 type DB struct {
+	*sqlstore.Store
 	path  string
 	write *sql.DB // one connection: SQLite's single writer
 	read  *sql.DB
@@ -76,6 +79,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(4)
 	db := &DB{path: path, write: write, read: read}
+	db.Store = sqlstore.New(conn{db}, dialect)
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -100,19 +104,16 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
-type txKey struct{}
+// tx is a database/sql transaction as sqlstore.Tx.
+type tx struct{ *sql.Tx }
 
-// txState is the transaction a context carries. joined marks a context that
-// entered an already open transaction (BeginTx inside a transaction):
-// committing or rolling back through it is left to the owner.
-type txState struct {
-	tx     *sql.Tx
-	joined bool
-}
+func (t tx) Commit(context.Context) error { return t.Tx.Commit() }
 
-func txFrom(ctx context.Context) (*txState, bool) {
-	st, ok := ctx.Value(txKey{}).(*txState)
-	return st, ok
+func (t tx) Rollback(context.Context) error {
+	if err := t.Tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return err
+	}
+	return nil
 }
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -124,94 +125,41 @@ type querier interface {
 
 // reader is the transaction in ctx, or the read pool.
 func (db *DB) reader(ctx context.Context) querier {
-	if st, ok := txFrom(ctx); ok {
-		return st.tx
+	if t, ok := sqlstore.TxFrom(ctx); ok {
+		return t.(tx)
 	}
 	return db.read
 }
 
 // writer is the transaction in ctx, or the single writer connection.
 func (db *DB) writer(ctx context.Context) querier {
-	if st, ok := txFrom(ctx); ok {
-		return st.tx
+	if t, ok := sqlstore.TxFrom(ctx); ok {
+		return t.(tx)
 	}
 	return db.write
 }
 
-// InTx implements store.Transactor. Transactions are BEGIN IMMEDIATE on the
-// single writer connection, so they serialise within this process and take
-// the file's write lock against other processes.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	if _, ok := txFrom(ctx); ok {
-		return fn(ctx)
-	}
-	ctx, err = db.BeginTx(ctx)
+// begin starts a transaction: BEGIN IMMEDIATE on the single writer
+// connection, so transactions serialise within this process and take the
+// file's write lock against other processes.
+func (db *DB) begin(ctx context.Context) (sqlstore.Tx, error) {
+	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			db.RollbackTx(ctx)
-			panic(p)
-		}
-	}()
-	if err := fn(ctx); err != nil {
-		db.RollbackTx(ctx)
-		return err
-	}
-	return db.CommitTx(ctx)
+	return tx{t}, nil
 }
 
-// BeginTx implements store.TxController.
-func (db *DB) BeginTx(ctx context.Context) (context.Context, error) {
-	if st, ok := txFrom(ctx); ok {
-		return context.WithValue(ctx, txKey{}, &txState{tx: st.tx, joined: true}), nil
-	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return ctx, fmt.Errorf("begin transaction: %w", mapErr(err))
-	}
-	return context.WithValue(ctx, txKey{}, &txState{tx: tx}), nil
-}
-
-// CommitTx implements store.TxController.
-func (db *DB) CommitTx(ctx context.Context) error {
-	st, ok := txFrom(ctx)
-	if !ok {
-		return errors.New("commit: no transaction in context")
-	}
-	if st.joined {
-		return nil
-	}
-	if err := st.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
+// LockGrants implements store.OAuthRecords. It takes no lock of its own:
+// every transaction is BEGIN IMMEDIATE on the single writer connection
+// (InTx, BeginTx), so transactions already run one at a time, in this
+// process and against any other process on the file. It only checks that
+// it is called inside one, as the contract asks.
+func (db *DB) LockGrants(ctx context.Context, subject string) error {
+	if _, ok := sqlstore.TxFrom(ctx); !ok {
+		return errors.New("lock grants: no transaction in context")
 	}
 	return nil
-}
-
-// RollbackTx implements store.TxController. Rolling back a finished
-// transaction is not an error, so a deferred rollback after a commit is safe.
-func (db *DB) RollbackTx(ctx context.Context) error {
-	st, ok := txFrom(ctx)
-	if !ok {
-		return errors.New("rollback: no transaction in context")
-	}
-	if st.joined {
-		return nil
-	}
-	if err := st.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return fmt.Errorf("rollback: %w", mapErr(err))
-	}
-	return nil
-}
-
-// ExecScript runs SQL text (several statements) in one transaction. Tests use
-// it to seed rows.
-func (db *DB) ExecScript(ctx context.Context, script string) error {
-	return db.InTx(ctx, func(ctx context.Context) error {
-		_, err := db.writer(ctx).ExecContext(ctx, script)
-		return mapErr(err)
-	})
 }
 
 // mapErr turns driver errors into store sentinels: the one place that knows

@@ -79,3 +79,21 @@ func TestLockedFileIsConflict(t *testing.T) {
 		t.Fatalf("write while another process holds the lock: err = %v, want ErrConflict", err)
 	}
 }
+
+// The shared statements (package sqlstore) use PostgreSQL's numbered
+// placeholders; the driver must bind $N to the N-th argument wherever it
+// stands and however often, not to the N-th placeholder.
+func TestNumberedPlaceholders(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got string
+	if err := db.QueryRowContext(t.Context(), `SELECT $2 || $1 || $2 || $3`, "a", "b", "c").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "babc" {
+		t.Fatalf("SELECT $2 || $1 || $2 || $3 with a, b, c = %q, want babc", got)
+	}
+}

@@ -27,30 +27,20 @@ func sampleAuthenticator(id, accountID string) store.Authenticator {
 }
 
 func authenticatorIDs(l []store.Authenticator) []string {
-	out := []string{}
-	for _, a := range l {
-		out = append(out, a.ID)
-	}
-	return out
+	return pluck(l, func(a store.Authenticator) string { return a.ID })
 }
 
 func testAuthenticators(t *testing.T, newStore NewStore) {
 	t.Run("CreateGet", func(t *testing.T) {
 		s := withAccounts(t, newStore)
 		a := sampleAuthenticator("t1", "a1")
-		must(t, s.CreateAuthenticator(ctx(t), a), "create")
-		got, err := s.GetAuthenticator(ctx(t), "t1")
-		must(t, err, "get")
-		equal(t, got, a, "round trip")
+		roundTrip(t, s.CreateAuthenticator, s.GetAuthenticator, "t1", a)
 	})
 	t.Run("UnconfirmedRoundTrip", func(t *testing.T) {
 		// Enrolment just started: no label, never confirmed, never used.
 		s := withAccounts(t, newStore)
 		a := store.Authenticator{ID: "t1", AccountID: "a1", Secret: []byte{1}, CreatedAt: now}
-		must(t, s.CreateAuthenticator(ctx(t), a), "create")
-		got, err := s.GetAuthenticator(ctx(t), "t1")
-		must(t, err, "get")
-		equal(t, got, a, "round trip")
+		got := roundTrip(t, s.CreateAuthenticator, s.GetAuthenticator, "t1", a)
 		if !got.ConfirmedAt.IsZero() || !got.LastUsedAt.IsZero() {
 			t.Fatalf("zero times read back %v, %v", got.ConfirmedAt, got.LastUsedAt)
 		}
@@ -412,11 +402,7 @@ func sampleAuditEvent(typ, accountID string) store.AuditEvent {
 }
 
 func auditIDs(l []store.AuditEvent) []int64 {
-	out := []int64{}
-	for _, e := range l {
-		out = append(out, e.ID)
-	}
-	return out
+	return pluck(l, func(e store.AuditEvent) int64 { return e.ID })
 }
 
 func testAudit(t *testing.T, newStore NewStore) {

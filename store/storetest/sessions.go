@@ -47,10 +47,7 @@ func testFlows(t *testing.T, newStore NewStore) {
 	t.Run("CreateGet", func(t *testing.T) {
 		s := withClient(t, newStore)
 		f := sampleFlow("f1")
-		must(t, s.CreateFlow(ctx(t), f), "create")
-		got, err := s.GetFlow(ctx(t), "f1")
-		must(t, err, "get")
-		equal(t, got, f, "round trip")
+		roundTrip(t, s.CreateFlow, s.GetFlow, "f1", f)
 	})
 	t.Run("EmptyFieldsRoundTrip", func(t *testing.T) {
 		// A flow before anyone signed in: no account, session, auth time,
@@ -58,20 +55,13 @@ func testFlows(t *testing.T, newStore NewStore) {
 		s := withClient(t, newStore)
 		f := store.Flow{ID: "f1", State: "new", ClientID: "card", Request: []byte{1}, AMR: []string{},
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Minute)}
-		must(t, s.CreateFlow(ctx(t), f), "create")
-		got, err := s.GetFlow(ctx(t), "f1")
-		must(t, err, "get")
-		equal(t, got, f, "round trip")
+		roundTrip(t, s.CreateFlow, s.GetFlow, "f1", f)
 	})
 	t.Run("DuplicateID", func(t *testing.T) {
 		s := withClient(t, newStore)
-		must(t, s.CreateFlow(ctx(t), sampleFlow("f1")), "create")
 		other := sampleFlow("f1")
 		other.State = "other"
-		wantErr(t, s.CreateFlow(ctx(t), other), store.ErrAlreadyExists, "same id")
-		got, err := s.GetFlow(ctx(t), "f1")
-		must(t, err, "get")
-		equal(t, got.State, "login", "first one kept")
+		firstKept(t, s.CreateFlow, s.GetFlow, "f1", sampleFlow("f1"), other)
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		s := withClient(t, newStore)
@@ -224,11 +214,8 @@ func testBrowserSessions(t *testing.T, newStore NewStore) {
 	t.Run("CreateGet", func(t *testing.T) {
 		s := withAccountAndClient(t, newStore)
 		bs := sampleSession("h1", "sid1", "a1")
-		must(t, s.CreateBrowserSession(ctx(t), bs), "create")
-		got, err := s.GetBrowserSession(ctx(t), "h1")
-		must(t, err, "get")
-		equal(t, got, bs, "round trip")
-		got, err = s.GetBrowserSessionByPublicID(ctx(t), "sid1")
+		roundTrip(t, s.CreateBrowserSession, s.GetBrowserSession, "h1", bs)
+		got, err := s.GetBrowserSessionByPublicID(ctx(t), "sid1")
 		must(t, err, "get by public id")
 		equal(t, got, bs, "round trip by public id")
 	})
@@ -236,10 +223,7 @@ func testBrowserSessions(t *testing.T, newStore NewStore) {
 		s := withAccountAndClient(t, newStore)
 		bs := store.BrowserSession{ID: "h1", PublicID: "sid1", AccountID: "a1", AuthTime: now, AMR: []string{},
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
-		must(t, s.CreateBrowserSession(ctx(t), bs), "create")
-		got, err := s.GetBrowserSession(ctx(t), "h1")
-		must(t, err, "get")
-		equal(t, got, bs, "round trip")
+		roundTrip(t, s.CreateBrowserSession, s.GetBrowserSession, "h1", bs)
 	})
 	t.Run("Duplicates", func(t *testing.T) {
 		s := withAccountAndClient(t, newStore)
@@ -403,11 +387,7 @@ func testBrowserSessions(t *testing.T, newStore NewStore) {
 }
 
 func sessionIDs(l []store.BrowserSession) []string {
-	out := []string{}
-	for _, s := range l {
-		out = append(out, s.ID)
-	}
-	return out
+	return pluck(l, func(s store.BrowserSession) string { return s.ID })
 }
 
 func testConsents(t *testing.T, newStore NewStore) {
@@ -508,11 +488,7 @@ func testConsents(t *testing.T, newStore NewStore) {
 }
 
 func consentClients(l []store.Consent) []string {
-	out := []string{}
-	for _, c := range l {
-		out = append(out, c.ClientID)
-	}
-	return out
+	return pluck(l, func(c store.Consent) string { return c.ClientID })
 }
 
 func testThrottles(t *testing.T, newStore NewStore) {

@@ -95,11 +95,8 @@ func testAccounts(t *testing.T, newStore NewStore) {
 	t.Run("CreateGet", func(t *testing.T) {
 		s := newStore(t)
 		a := sampleAccount("a1", "anna")
-		must(t, s.CreateAccount(ctx(t), a), "create")
-		got, err := s.GetAccount(ctx(t), "a1")
-		must(t, err, "get")
-		equal(t, got, a, "round trip")
-		got, err = s.GetAccountByUsername(ctx(t), "anna")
+		roundTrip(t, s.CreateAccount, s.GetAccount, "a1", a)
+		got, err := s.GetAccountByUsername(ctx(t), "anna")
 		must(t, err, "get by username")
 		equal(t, got, a, "round trip by username")
 	})
@@ -107,10 +104,7 @@ func testAccounts(t *testing.T, newStore NewStore) {
 		s := newStore(t)
 		a := store.Account{ID: "a1", Username: "min", Kind: "foreign_national", Assurance: "simplified",
 			Citizenships: []string{}, CreatedAt: now, UpdatedAt: now}
-		must(t, s.CreateAccount(ctx(t), a), "create")
-		got, err := s.GetAccount(ctx(t), "a1")
-		must(t, err, "get")
-		equal(t, got, a, "round trip")
+		got := roundTrip(t, s.CreateAccount, s.GetAccount, "a1", a)
 		if got.Disabled() {
 			t.Fatal("new account reads as disabled")
 		}
@@ -235,19 +229,13 @@ func testClients(t *testing.T, newStore NewStore) {
 	t.Run("CreateGet", func(t *testing.T) {
 		s := newStore(t)
 		c := sampleClient("card")
-		must(t, s.CreateClient(ctx(t), c), "create")
-		got, err := s.GetClient(ctx(t), "card")
-		must(t, err, "get")
-		equal(t, got, c, "round trip")
+		roundTrip(t, s.CreateClient, s.GetClient, "card", c)
 
 		pub := store.Client{ID: "entry-app", Name: "Entry", RedirectURIs: []string{"ru.example.entry:/cb"},
 			PostLogoutRedirectURIs: []string{}, GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid"},
 			Public: true, TokenEndpointAuthMethod: "none", IDTokenSigningAlg: "ES256", AccessTokenFormat: "opaque",
 			CreatedAt: now, UpdatedAt: now}
-		must(t, s.CreateClient(ctx(t), pub), "create public")
-		got, err = s.GetClient(ctx(t), "entry-app")
-		must(t, err, "get public")
-		equal(t, got, pub, "round trip public")
+		roundTrip(t, s.CreateClient, s.GetClient, "entry-app", pub)
 	})
 	t.Run("JWKSAndRotatedSecret", func(t *testing.T) {
 		s := newStore(t)
@@ -256,20 +244,13 @@ func testClients(t *testing.T, newStore NewStore) {
 		c.JWKS = []byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b"}]}`)
 		c.PreviousSecretHash = []byte{9, 9}
 		c.PreviousSecretExpiresAt = now.Add(24 * time.Hour)
-		must(t, s.CreateClient(ctx(t), c), "create")
-		got, err := s.GetClient(ctx(t), "jwt")
-		must(t, err, "get")
-		equal(t, got, c, "round trip")
+		roundTrip(t, s.CreateClient, s.GetClient, "jwt", c)
 	})
 	t.Run("DuplicateID", func(t *testing.T) {
 		s := newStore(t)
-		must(t, s.CreateClient(ctx(t), sampleClient("card")), "create")
 		other := sampleClient("card")
 		other.Name = "Other"
-		wantErr(t, s.CreateClient(ctx(t), other), store.ErrAlreadyExists, "same id")
-		got, err := s.GetClient(ctx(t), "card")
-		must(t, err, "get")
-		equal(t, got.Name, "Compatriot card", "first one kept")
+		firstKept(t, s.CreateClient, s.GetClient, "card", sampleClient("card"), other)
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		s := newStore(t)
@@ -510,4 +491,35 @@ func testConcurrency(t *testing.T, newStore NewStore) {
 			t.Fatalf("%d creations succeeded, want exactly 1", wins)
 		}
 	})
+}
+
+// roundTrip stores v with create and reads it back with get by key: it
+// must come back equal. It returns what was read.
+func roundTrip[K, T any](t *testing.T, create func(context.Context, T) error, get func(context.Context, K) (T, error), key K, v T) T {
+	t.Helper()
+	must(t, create(ctx(t), v), "create")
+	got, err := get(ctx(t), key)
+	must(t, err, "get")
+	equal(t, got, v, "round trip")
+	return got
+}
+
+// firstKept stores first, then other with the same key: the second must
+// fail with store.ErrAlreadyExists and leave first as it was.
+func firstKept[K, T any](t *testing.T, create func(context.Context, T) error, get func(context.Context, K) (T, error), key K, first, other T) {
+	t.Helper()
+	must(t, create(ctx(t), first), "create")
+	wantErr(t, create(ctx(t), other), store.ErrAlreadyExists, "same key")
+	got, err := get(ctx(t), key)
+	must(t, err, "get")
+	equal(t, got, first, "first one kept")
+}
+
+// pluck lists one field of every element, [] (not nil) for none.
+func pluck[T, F any](l []T, field func(T) F) []F {
+	out := []F{}
+	for _, v := range l {
+		out = append(out, field(v))
+	}
+	return out
 }
