@@ -13,6 +13,7 @@ import (
 
 	"github.com/propusk/propusk/clients"
 	"github.com/propusk/propusk/internal/reqlog"
+	"github.com/propusk/propusk/internal/testdb"
 )
 
 // In-process benchmarks of the whole handler tree (middleware included)
@@ -27,7 +28,7 @@ func inProcess(b *testing.B, bench func(b *testing.B, h http.Handler, p *idp)) {
 			if backend == "postgres" {
 				db, _ = benchOpenDB(b)
 			} else {
-				db = openE2EDB(b, backend)
+				db = testdb.Open(b, backend)
 			}
 			ring := newRing(b)
 			p := startIDP(b, db, ring)
