@@ -246,7 +246,9 @@ func (s *Service) Advance(ctx context.Context, id, csrf string, move func(*Flow)
 
 // Move applies a change the server decides itself (no form involved, such
 // as finishing a flow that needs no consent, or recording a language
-// switch) to a live flow under the store's row lock.
+// switch) to a live flow under the store's row lock. move sees the flow's
+// row only: its request is opened after the move (Details and Protocol are
+// empty inside move), so a move decides from the row's own fields.
 func (s *Service) Move(ctx context.Context, id string, move func(*Flow) error) (*Flow, error) {
 	now := s.Clock.Now()
 	sf, err := s.Store.UpdateFlow(ctx, id, func(sf store.Flow) (store.Flow, error) {
