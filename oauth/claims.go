@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/propusk/propusk/accounts"
 	"github.com/propusk/propusk/store"
 )
 
@@ -50,7 +50,7 @@ func accountClaims(a store.Account, scopes []string) map[string]any {
 			set("given_name#en", a.GivenNameLatin)
 			set("family_name#en", a.FamilyNameLatin)
 			set("middle_name#en", a.MiddleNameLatin)
-			set("name", strings.Join(nonEmpty(a.GivenName, a.MiddleName, a.FamilyName), " "))
+			set("name", accounts.FullName(a.GivenName, a.MiddleName, a.FamilyName))
 			set("birthdate", a.Birthdate)
 			set("locale", a.Locale)
 			if !a.UpdatedAt.IsZero() {
@@ -71,16 +71,6 @@ func accountClaims(a store.Account, scopes []string) map[string]any {
 			}
 			set("country_of_residence", a.CountryOfResidence)
 			set("account_level", a.Assurance)
-		}
-	}
-	return out
-}
-
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
 		}
 	}
 	return out
