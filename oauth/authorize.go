@@ -332,7 +332,10 @@ func (h *Handler) needsConsent(ctx context.Context, c fosite.Client, accountID s
 // flowRequest is what a flow keeps of an authorization request
 // (flow.Request's Protocol): the request as fosite validated it at the
 // authorization endpoint, stored as grants store theirs (storedRequest),
-// enough to issue the answer without reading the request again. Its form
+// enough to issue the answer without reading the request again. It keeps
+// the request's ID, as a pushed request does: a request is answered with
+// one code at most (a flow is single use, and a flow asked about again,
+// consentAgain, follows an answer that wrote nothing). Its form
 // holds the parameters as fosite merged them (pushed ones included),
 // without request_uri (a pushed request is consumed when first read),
 // client credentials, or the id_token_hint, whose subject is kept instead
@@ -346,9 +349,6 @@ type flowRequest struct {
 // flow: the protocol part, and the details the pages show.
 func (h *Handler) flowRequest(ar fosite.AuthorizeRequester, p authzParams) flow.Request {
 	fr := flowRequest{storedRequest: storedRequestOf(ar, "request_uri", "id_token_hint"), HintSubject: p.hintSubject}
-	// Answered, the request gets an ID of its own, as when a request
-	// arrives: a flow asked about again (consentAgain) is another answer.
-	fr.ID = ""
 	d := flow.Details{Scopes: ar.GetRequestedScopes(), LoginHint: p.loginHint}
 	if u := ar.GetRedirectURI(); u != nil {
 		d.RedirectOrigin = u.Scheme + "://" + u.Host

@@ -97,6 +97,9 @@ func resumeGivesBackTheRequest(t *testing.T, e *resumeEnv) {
 		t.Fatalf("resume: %v", err)
 	}
 	want := e.ar
+	if got.GetID() != want.GetID() {
+		t.Errorf("request ID %q, want the arriving request's %q", got.GetID(), want.GetID())
+	}
 	if got.GetClient().GetID() != resumeClient || got.GetRedirectURI().String() != want.GetRedirectURI().String() ||
 		!got.IsRedirectURIValid() || got.GetState() != "st-1" ||
 		!slices.Equal(got.GetRequestedScopes(), want.GetRequestedScopes()) ||

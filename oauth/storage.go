@@ -233,9 +233,7 @@ func (sr *storedRequest) rebuild(client fosite.Client, sess fosite.Session) (*fo
 		return nil, fmt.Errorf("form: %w", err)
 	}
 	ar := fosite.NewAuthorizeRequest()
-	if sr.ID != "" { // else the new one NewAuthorizeRequest made
-		ar.ID = sr.ID
-	}
+	ar.ID = sr.ID
 	ar.RequestedAt = sr.RequestedAt
 	ar.Client = client
 	ar.RequestedScope = sr.RequestedScope
